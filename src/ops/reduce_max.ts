@@ -1,0 +1,34 @@
+import type { Op } from '../core/op.js';
+import { apply1 } from '../core/op.js';
+import { normAxis } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+import { cast } from './cast.js';
+import { equal } from './compare.js';
+import { div } from './div.js';
+import { mul } from './mul.js';
+import type { ReduceAttrs } from './reduce_sum.js';
+import { reduceSum, reducedShapes, unreduce } from './reduce_sum.js';
+import { reshape } from './reshape.js';
+import { expand } from './expand.js';
+
+/** Max over axes; ties share the gradient equally (as torch's amax). */
+export const reduceMaxOp: Op<ReduceAttrs> = {
+  name: 'reduceMax',
+  infer: (ins, a) => [{ dtype: ins[0]!.dtype, shape: reducedShapes(ins[0]!, a).out }],
+  grad: ({ inputs, outputs, cotangents, attrs }) => {
+    const x = inputs[0]!;
+    const kept = reducedShapes(x, attrs).kept;
+    const hit = cast(equal(x, expand(reshape(outputs[0]!, kept), x.shape)), x.dtype);
+    const share = div(hit, reduceSum(hit, attrs.axes, true));
+    return [mul(unreduce(cotangents[0]!, x, attrs), share)];
+  },
+  emit: (ctx, n) => {
+    const axes = n.attrs.axes.map((ax) => normAxis(ax, n.inputMeta[0]!.shape.length));
+    ctx.node('ReduceMax', n.inputs, n.outputs, { axes: { ints: axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
+  },
+};
+
+export function reduceMax(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
+  const ax = axes ?? x.shape.map((_, i) => i);
+  return apply1(reduceMaxOp, [x], { axes: [...ax], keepdims });
+}
