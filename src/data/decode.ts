@@ -1,0 +1,73 @@
+/**
+ * Image file → 8-bit raster, via sharp (libvips): PNG, JPEG, TIFF, WebP, GIF, AVIF/HEIF …
+ * Grayscale sources stay 1 channel, everything else becomes RGB; alpha is dropped, palettes
+ * are expanded, 16-bit samples are scaled to 8 bits as round(v·255/65535) (PIL instead clips
+ * 16-bit grayscale and keeps the high byte of 16-bit RGB). EXIF orientation is ignored, as
+ * PIL's Image.open ignores it.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { RasterImage } from './image.js';
+
+export interface DecodedImage extends RasterImage {
+  readonly channels: 1 | 3;
+}
+
+function errorMessage(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0]!.trim();
+}
+
+function fsProblem(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory, not an image file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return `cannot read file (${errorMessage(e)})`;
+}
+
+/** 16-bit samples (native-endian ushort bytes) → 8-bit, v → round(v * 255 / 65535). */
+function scale16To8(raw: Buffer, n: number): Uint8Array {
+  if (raw.byteLength !== n * 2) throw new Error('decoded size mismatch');
+  const copy = new Uint8Array(raw); // realign: the Buffer may sit at an odd offset
+  const src = new Uint16Array(copy.buffer, 0, n);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor((src[i]! * 255 + 32767) / 65535);
+  return out;
+}
+
+/** Decode an in-memory encoded image; `name` is used in error messages. */
+export async function decodeImageBuffer(buf: Uint8Array, name = '<buffer>'): Promise<DecodedImage> {
+  if (buf.length === 0) throw new Error(`${name}: empty file`);
+  try {
+    const meta = await sharp(buf).metadata();
+    // Palette images are expanded to RGB even when the palette is gray (PIL: P → RGB).
+    const gray = !meta.isPalette && (meta.channels === 1 || meta.channels === 2);
+    const wide = meta.depth === 'ushort';
+    const { data, info } = await sharp(buf)
+      .removeAlpha()
+      .toColourspace(wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb')
+      .raw({ depth: wide ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const channels = info.channels;
+    if (channels !== 1 && channels !== 3) throw new Error(`unexpected ${channels} channels after conversion`);
+    const n = info.width * info.height * channels;
+    const bytes = wide ? scale16To8(data, n) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.length !== n) throw new Error('decoded size mismatch');
+    return { width: info.width, height: info.height, channels, data: bytes };
+  } catch (e) {
+    throw new Error(`${name}: cannot decode image (${errorMessage(e)})`);
+  }
+}
+
+/** Read and decode an image file. Errors are one line starting with the file name. */
+export async function decodeImage(path: string): Promise<DecodedImage> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    throw new Error(`${path}: ${fsProblem(e)}`);
+  }
+  return decodeImageBuffer(buf, path);
+}
+

@@ -1,0 +1,150 @@
+import type { HostTensor } from '../../core/host.js';
+import { Rng } from '../../core/random.js';
+import { readCheckpoint } from '../../checkpoint/open.js';
+import { writeSafetensors } from '../../checkpoint/safetensors.js';
+import { initialise } from '../../nn/init.js';
+import type { ParamSpec } from '../../nn/var_builder.js';
+import { VarBuilder } from '../../nn/var_builder.js';
+import { CompiledFn } from '../../runtime/compiled.js';
+import { nodeBackend } from '../../runtime/node.js';
+import type { Backend, SessionOptions } from '../../runtime/types.js';
+import { input } from '../../core/tensor.js';
+import { usfmCheckpointFilter } from './checkpoint_filter.js';
+import type { ModelName, UsfmConfig } from './config.js';
+import { makeConfig, presetName, validateConfig, windowOf } from './config.js';
+import { usfmEncoder } from './encoder.js';
+
+export const CONFIG_KEY = 'usfm.config';
+
+export interface LoadOptions {
+  /** Input size (square side or [h, w]); tables are resized to it. Default: the checkpoint's, else 224. */
+  readonly imgSize?: number | readonly [number, number];
+  /** Expected preset; an error if the checkpoint disagrees. Default: detected. */
+  readonly model?: ModelName;
+  readonly backend?: Backend;
+  readonly session?: SessionOptions;
+}
+
+export interface Embeddings {
+  /** [B, C] mean of patch tokens. */
+  readonly pooled: HostTensor<'float32'>;
+  /** [B, N, C] final-norm tokens, cls first. */
+  readonly tokens: HostTensor<'float32'>;
+}
+
+/** Parameter specs of an encoder (declared by tracing it once; nothing runs). */
+export function encoderSpecs(cfg: UsfmConfig): ParamSpec[] {
+  const vb = VarBuilder.declare();
+  usfmEncoder(vb, input('pixel_values', 'float32', ['B', cfg.inChans, cfg.imgSize[0], cfg.imgSize[1]]), cfg);
+  return vb.specs();
+}
+
+/** Infer an encoder config from checkpoint tensors (after unwrapping) and metadata. */
+export function detectConfig(tensors: ReadonlyMap<string, HostTensor>, metadata: Record<string, string>, file: string): UsfmConfig & { sourceWindow: [number, number] } {
+  const saved = metadata[CONFIG_KEY];
+  if (saved) {
+    const cfg = JSON.parse(saved) as UsfmConfig;
+    validateConfig(cfg);
+    return { ...cfg, sourceWindow: windowOf(cfg) };
+  }
+  const find = (suffix: string): HostTensor | undefined => [...tensors].find(([k]) => k === suffix || k.endsWith(`.${suffix}`))?.[1];
+  const pe = find('patch_embed.proj.weight');
+  if (!pe || pe.shape.length !== 4) throw new Error(`${file}: no patch_embed.proj.weight; not a USFM/BEiT encoder checkpoint`);
+  const [embedDim, inChans, patchSize] = [pe.shape[0]!, pe.shape[1]!, pe.shape[2]!];
+  let depth = 0;
+  for (const k of tensors.keys()) {
+    const m = /(?:^|\.)blocks\.(\d+)\./.exec(k);
+    if (m) depth = Math.max(depth, Number(m[1]) + 1);
+  }
+  const shared = find('rel_pos_bias.relative_position_bias_table');
+  const table = shared ?? find('blocks.0.attn.relative_position_bias_table');
+  if (!table) throw new Error(`${file}: no relative position bias table found`);
+  const heads = table.shape[1]!;
+  const side = Math.round(Math.sqrt(table.shape[0]! - 3));
+  const s = (side + 1) / 2;
+  const cfg = { ...makeConfig('vit-b'), embedDim, depth, heads, inChans, patchSize, sharedRelPos: !!shared, imgSize: [s * patchSize, s * patchSize] as [number, number] };
+  validateConfig(cfg);
+  return { ...cfg, sourceWindow: [s, s] };
+}
+
+/** A USFM encoder with its weights, ready to embed images. */
+export class UsfmEncoder {
+  private fn: CompiledFn | null = null;
+  constructor(
+    readonly config: UsfmConfig,
+    readonly params: Map<string, HostTensor<'float32'>>,
+    readonly notes: readonly string[] = [],
+    private readonly runtime: { backend: Backend; session?: SessionOptions } = { backend: nodeBackend },
+  ) {}
+
+  static random(cfg: UsfmConfig, seed = 0): UsfmEncoder {
+    const rng = new Rng(seed);
+    const params = new Map(encoderSpecs(cfg).map((s) => [s.name, initialise(s.shape, s.init, rng)]));
+    return new UsfmEncoder(cfg, params, [`random init (seed ${seed})`]);
+  }
+
+  static async load(path: string, opts: LoadOptions = {}): Promise<UsfmEncoder> {
+    const ck = await readCheckpoint(path);
+    const detected = detectConfig(ck.tensors, ck.metadata, path);
+    const { sourceWindow, ...base } = detected;
+    const name = presetName(base);
+    if (opts.model && name !== opts.model) {
+      throw new Error(`${path}: checkpoint is ${name ?? `a custom ${base.embedDim}/${base.depth}/${base.heads} model`}, not ${opts.model}`);
+    }
+    const size = opts.imgSize ?? base.imgSize;
+    const imgSize: [number, number] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
+    const cfg: UsfmConfig = { ...base, imgSize };
+    validateConfig(cfg);
+    const { tensors, notes } = usfmCheckpointFilter(ck.tensors, encoderSpecs(cfg), {
+      file: path,
+      sourceWindow,
+      targetWindow: windowOf(cfg),
+      ignore: (k) => k.startsWith('decoder.') || k.startsWith('head.') || k.startsWith('fc_norm.'),
+    });
+    return new UsfmEncoder(cfg, tensors, [`${ck.format} ${path}`, ...notes], { backend: opts.backend ?? nodeBackend, session: opts.session });
+  }
+
+  private compiled(): CompiledFn {
+    if (!this.fn) {
+      const cfg = this.config;
+      this.fn = new CompiledFn(this.runtime.backend, (ins) => {
+        const out = usfmEncoder(VarBuilder.bind(ins), ins.pixel_values!, cfg);
+        return { pooled: out.pooled, tokens: out.tokens };
+      }, { dynamic: { pixel_values: { 0: 'B' } }, bake: this.params, session: this.runtime.session, name: 'usfm_encoder' });
+    }
+    return this.fn;
+  }
+
+  /** Embed a normalised [B, 3, H, W] float32 batch (H, W = the configured size). */
+  async embed(pixels: HostTensor<'float32'>): Promise<Embeddings> {
+    const [, c, h, w] = pixels.shape;
+    if (pixels.shape.length !== 4 || c !== this.config.inChans || h !== this.config.imgSize[0] || w !== this.config.imgSize[1]) {
+      throw new Error(`expected pixel_values [B,${this.config.inChans},${this.config.imgSize.join(',')}], got [${pixels.shape.join(',')}]`);
+    }
+    const feeds: Record<string, HostTensor> = { pixel_values: pixels, ...Object.fromEntries(this.params) };
+    const r = await this.compiled().run(feeds);
+    return { pooled: r.pooled as HostTensor<'float32'>, tokens: r.tokens as HostTensor<'float32'> };
+  }
+
+  /** ONNX model of the encoder with weights baked in and a symbolic batch axis (for export). */
+  exportOnnx(): Uint8Array {
+    const shape = [1, this.config.inChans, this.config.imgSize[0], this.config.imgSize[1]];
+    const feeds: Record<string, HostTensor> = { pixel_values: { dtype: 'float32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }, ...Object.fromEntries(this.params) };
+    return this.compiled().trace(feeds).bytes;
+  }
+
+  /** Save as safetensors, with the config and provenance in the metadata. */
+  async save(path: string, provenance: Record<string, string> = {}): Promise<void> {
+    await writeSafetensors(path, this.params, { format: 'pt', [CONFIG_KEY]: JSON.stringify(this.config), ...provenance });
+  }
+
+  async release(): Promise<void> {
+    await this.fn?.release();
+    this.fn = null;
+  }
+}
+
+/** Load a USFM encoder from an official `.pth` or one of our `.safetensors`. */
+export function loadUsfm(path: string, opts: LoadOptions = {}): Promise<UsfmEncoder> {
+  return UsfmEncoder.load(path, opts);
+}
