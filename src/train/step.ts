@@ -1,0 +1,64 @@
+import type { HostTensor } from '../core/host.js';
+import type { Tensor } from '../core/tensor.js';
+import { grad } from '../ops/index.js';
+import type { ParamSpec } from '../nn/var_builder.js';
+import { VarBuilder } from '../nn/var_builder.js';
+import type { CompileOptions } from '../runtime/compiled.js';
+import { CompiledFn } from '../runtime/compiled.js';
+import type { Backend } from '../runtime/types.js';
+import type { ParamSet } from './param_set.js';
+
+/** Builds the loss (and optional extra scalar/metric outputs) from parameters and a batch. */
+export type LossFn = (vb: VarBuilder, batch: Readonly<Record<string, Tensor>>) => { loss: Tensor; extra?: Readonly<Record<string, Tensor>> };
+
+export interface StepResult {
+  readonly loss: number;
+  readonly grads: Map<string, Float32Array>;
+  readonly extra: Record<string, HostTensor>;
+}
+
+/**
+ * A training step as ONE graph: inputs are the parameters and the batch, outputs the loss, extra
+ * outputs and the gradient of every trainable parameter (gradients are outputs only: params go in free).
+ */
+export class TrainStep {
+  private readonly fn: CompiledFn;
+  readonly trainable: readonly ParamSpec[];
+
+  constructor(backend: Backend, private readonly params: ParamSet, lossFn: LossFn, opts: CompileOptions & { frozen?: (name: string) => boolean } = {}) {
+    const frozen = opts.frozen ?? (() => false);
+    this.trainable = params.slots.map((s) => s.spec).filter((s) => !frozen(s.name));
+    const names = new Set(params.slots.map((s) => s.spec.name));
+    this.fn = new CompiledFn(backend, (ins) => {
+      const vb = VarBuilder.bind(ins);
+      const batch = Object.fromEntries(Object.entries(ins).filter(([k]) => !names.has(k)));
+      const { loss, extra } = lossFn(vb, batch);
+      const wrt = this.trainable.map((s) => ins[s.name]!);
+      const gs = grad(loss, wrt);
+      const out: Record<string, Tensor> = { loss, ...(extra ?? {}) };
+      this.trainable.forEach((s, i) => { out[`grad.${s.name}`] = gs[i]!; });
+      return out;
+    }, opts);
+  }
+
+  async run(batch: Readonly<Record<string, HostTensor>>): Promise<StepResult> {
+    const feeds: Record<string, HostTensor> = { ...Object.fromEntries(this.params.views()), ...batch };
+    const r = await this.fn.run(feeds);
+    const grads = new Map<string, Float32Array>();
+    const extra: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(r)) {
+      if (k.startsWith('grad.')) grads.set(k.slice(5), v.data as Float32Array);
+      else if (k !== 'loss') extra[k] = v;
+    }
+    return { loss: Number(r.loss!.data[0]), grads, extra };
+  }
+
+  /** The ONNX training graph for these batch shapes (for inspection and benchmarks). */
+  trace(batch: Readonly<Record<string, HostTensor>>): { bytes: Uint8Array; nodes: number } {
+    return this.fn.trace({ ...Object.fromEntries(this.params.views()), ...batch });
+  }
+
+  release(): Promise<void> {
+    return this.fn.release();
+  }
+}
