@@ -1,5 +1,5 @@
 import type { HostTensor } from '../core/host.js';
-import { topoNodes } from '../core/graph.js';
+import { leaves, topoNodes } from '../core/graph.js';
 import type { Attrs, EmitCtx } from '../core/op.js';
 import type { Shape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
@@ -139,11 +139,12 @@ export function emitModel(spec: ModelSpec): { bytes: Uint8Array; stats: EmitStat
     return valueInfo(name, tensor.dtype, tensor.shape);
   });
   const graphInputs: ValueInfoProto[] = [];
+  const used = new Set(leaves(outs).map((t) => t.id));
   for (const t of spec.inputs) {
     const name = valueName(t);
     const baked = spec.bake?.get(name);
-    if (baked) e.inits.push(tensorProto(name, baked));
-    else graphInputs.push(valueInfo(name, t.dtype, t.shape));
+    if (!baked) graphInputs.push(valueInfo(name, t.dtype, t.shape));
+    else if (used.has(t.id)) e.inits.push(tensorProto(name, baked));
   }
   const model = onnx.ModelProto.create({
     irVersion: 8,

@@ -39,6 +39,8 @@ export function ortOptions(o: SessionOptions, defaultProviders: readonly string[
     enableMemPattern: o.memPattern ?? true,
     enableCpuMemArena: o.cpuArena ?? true,
     executionProviders: [...(o.providers ?? defaultProviders)],
+    // Errors only: ORT's warnings (e.g. about unused initializers) are noise to users.
+    logSeverityLevel: 3,
   };
 }
 

@@ -13,6 +13,7 @@ import { usfmCheckpointFilter } from './checkpoint_filter.js';
 import type { ModelName, UsfmConfig } from './config.js';
 import { makeConfig, presetName, validateConfig, windowOf } from './config.js';
 import { usfmEncoder } from './encoder.js';
+import { tableRows } from './rel_pos.js';
 
 export const CONFIG_KEY = 'usfm.config';
 
@@ -40,7 +41,12 @@ export function encoderSpecs(cfg: UsfmConfig): ParamSpec[] {
 }
 
 /** Infer an encoder config from checkpoint tensors (after unwrapping) and metadata. */
-export function detectConfig(tensors: ReadonlyMap<string, HostTensor>, metadata: Record<string, string>, file: string): UsfmConfig & { sourceWindow: [number, number] } {
+export function detectConfig(
+  tensors: ReadonlyMap<string, HostTensor>,
+  metadata: Record<string, string>,
+  file: string,
+  hint?: readonly [number, number],
+): UsfmConfig & { sourceWindow: [number, number] } {
   const saved = metadata[CONFIG_KEY];
   if (saved) {
     const cfg = JSON.parse(saved) as UsfmConfig;
@@ -60,11 +66,15 @@ export function detectConfig(tensors: ReadonlyMap<string, HostTensor>, metadata:
   const table = shared ?? find('blocks.0.attn.relative_position_bias_table');
   if (!table) throw new Error(`${file}: no relative position bias table found`);
   const heads = table.shape[1]!;
-  const side = Math.round(Math.sqrt(table.shape[0]! - 3));
-  const s = (side + 1) / 2;
-  const cfg = { ...makeConfig('vit-b'), embedDim, depth, heads, inChans, patchSize, sharedRelPos: !!shared, imgSize: [s * patchSize, s * patchSize] as [number, number] };
+  const rows = table.shape[0]!;
+  const side = Math.round(Math.sqrt(rows - 3));
+  let win: [number, number];
+  if (side * side === rows - 3 && side % 2 === 1) win = [(side + 1) / 2, (side + 1) / 2];
+  else if (hint && tableRows(hint[0] / patchSize, hint[1] / patchSize) === rows) win = [hint[0] / patchSize, hint[1] / patchSize];
+  else throw new Error(`${file}: relative position tables have ${rows} rows, which is not a square window; pass the image size the checkpoint was trained at`);
+  const cfg = { ...makeConfig('vit-b'), embedDim, depth, heads, inChans, patchSize, sharedRelPos: !!shared, imgSize: [win[0] * patchSize, win[1] * patchSize] as [number, number] };
   validateConfig(cfg);
-  return { ...cfg, sourceWindow: [s, s] };
+  return { ...cfg, sourceWindow: win };
 }
 
 /** A USFM encoder with its weights, ready to embed images. */
@@ -85,7 +95,8 @@ export class UsfmEncoder {
 
   static async load(path: string, opts: LoadOptions = {}): Promise<UsfmEncoder> {
     const ck = await readCheckpoint(path);
-    const detected = detectConfig(ck.tensors, ck.metadata, path);
+    const want = opts.imgSize === undefined ? undefined : typeof opts.imgSize === 'number' ? [opts.imgSize, opts.imgSize] as const : opts.imgSize;
+    const detected = detectConfig(ck.tensors, ck.metadata, path, want);
     const { sourceWindow, ...base } = detected;
     const name = presetName(base);
     if (opts.model && name !== opts.model) {

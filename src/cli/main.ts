@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { bench, benchHelp } from './bench.js';
+import { convert, convertHelp } from './convert.js';
+import { embed, embedHelp } from './embed.js';
+import { report, UsageError } from './errors.js';
+import { info, infoHelp } from './info.js';
+
+const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Promise<void>; help: string }>> = {
+  info: { run: info, help: infoHelp },
+  convert: { run: convert, help: convertHelp },
+  embed: { run: embed, help: embedHelp },
+  bench: { run: bench, help: benchHelp },
+};
+
+const USAGE = `usfm — the USFM ultrasound foundation model in TypeScript
+
+${Object.values(COMMANDS).map((c) => c.help).join('\n\n')}
+
+Add --verbose to any command for stack traces.`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const args = argv.filter((a) => a !== '--verbose');
+  const [cmd, ...rest] = args;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd ? 0 : 2;
+  }
+  const c = COMMANDS[cmd];
+  try {
+    if (!c) throw new UsageError(`unknown command '${cmd}' (try: ${Object.keys(COMMANDS).join(', ')})`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${c.help}\n`);
+      return 0;
+    }
+    await c.run(rest);
+    return 0;
+  } catch (e) {
+    return report(e, verbose);
+  }
+}

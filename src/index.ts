@@ -1,0 +1,26 @@
+// usfm: the USFM ultrasound foundation model in TypeScript — public API.
+export type { DType } from './core/dtype.js';
+export type { HostTensor } from './core/host.js';
+export { Tensor, input, constant } from './core/tensor.js';
+export type { Op } from './core/op.js';
+export * as ops from './ops/index.js';
+export { emitModel } from './onnx/emit.js';
+export type { Backend, RunSession, SessionOptions } from './runtime/types.js';
+export { nodeBackend } from './runtime/node.js';
+export { webBackend } from './runtime/web.js';
+export { CompiledFn } from './runtime/compiled.js';
+export { VarBuilder } from './nn/var_builder.js';
+export type { ParamSpec } from './nn/var_builder.js';
+export type { UsfmConfig, ModelName } from './models/usfm/config.js';
+export { makeConfig, PRESETS } from './models/usfm/config.js';
+export { usfmEncoder } from './models/usfm/encoder.js';
+export { loadUsfm, UsfmEncoder } from './models/usfm/model.js';
+export type { Embeddings, LoadOptions } from './models/usfm/model.js';
+export { usfmCheckpointFilter } from './models/usfm/checkpoint_filter.js';
+export { readCheckpoint } from './checkpoint/open.js';
+export { readSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
+export { readPth } from './checkpoint/pth.js';
+export { loadImageTensor, imageToTensor } from './data/index.js';
+export { ParamSet } from './train/param_set.js';
+export { AdamW } from './train/adamw.js';
+export { TrainStep } from './train/step.js';
