@@ -25,12 +25,10 @@ export interface EncoderOptions {
   readonly tokenMask?: Tensor;
 }
 
-/** Relative position bias [heads, N, N] gathered from a [(2wh−1)(2ww−1)+3, heads] table. */
-function relPosBias(vb: VarBuilder, wh: number, ww: number, heads: number): Tensor {
-  const rows = tableRows(wh, ww);
-  const table = vb.get('relative_position_bias_table', [rows, heads], truncNormal(0.02));
+/** Relative position bias [heads, N, N] gathered by `idx` from a [(2wh−1)(2ww−1)+3, heads] table. */
+function relPosBias(vb: VarBuilder, idx: Tensor, wh: number, ww: number, heads: number): Tensor {
+  const table = vb.get('relative_position_bias_table', [tableRows(wh, ww), heads], truncNormal(0.02));
   const n = wh * ww + 1;
-  const idx = constant({ dtype: 'int64', shape: [n * n], data: relativePositionIndex(wh, ww) });
   return transpose(reshape(gather(table, idx, 0), [n, n, heads]), [2, 0, 1]);
 }
 
@@ -85,11 +83,13 @@ export function usfmEncoder(vb: VarBuilder, x: Tensor, cfg: UsfmConfig, opts: En
   }
   const cls = vb.get('cls_token', [1, 1, c], truncNormal(0.02), { decay: false });
   let h = concat([expand(cls, [b!, 1, c]), tokens], 1);
-  const shared = cfg.sharedRelPos ? relPosBias(vb.pp('rel_pos_bias'), wh, ww, cfg.heads) : null;
+  // One index constant for all blocks (per-block tables gather with the same index).
+  const idx = constant({ dtype: 'int64', shape: [(wh * ww + 1) ** 2], data: relativePositionIndex(wh, ww) });
+  const shared = cfg.sharedRelPos ? relPosBias(vb.pp('rel_pos_bias'), idx, wh, ww, cfg.heads) : null;
   const outs: Tensor[] = [];
   for (let i = 0; i < cfg.depth; i++) {
     const bv = vb.pp('blocks').pp(i);
-    const bias = shared ?? relPosBias(bv.pp('attn'), wh, ww, cfg.heads);
+    const bias = shared ?? relPosBias(bv.pp('attn'), idx, wh, ww, cfg.heads);
     const g1 = bv.get('gamma_1', [c], constInit(cfg.layerScaleInit), { decay: false });
     const g2 = bv.get('gamma_2', [c], constInit(cfg.layerScaleInit), { decay: false });
     const dp = opts.dropPath?.[i];
