@@ -35,6 +35,7 @@ export function ortOptions(o: SessionOptions, defaultProviders: readonly string[
   return {
     graphOptimizationLevel: o.optimization ?? 'all',
     ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : {}),
+    ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
     interOpNumThreads: 1,
     enableMemPattern: o.memPattern ?? true,
     enableCpuMemArena: o.cpuArena ?? true,
@@ -61,7 +62,10 @@ export function ortBackend(name: string, ort: OrtModule, defaultProviders: reado
           for (const [k, v] of Object.entries(r)) out[k] = fromOrt(v);
           return out;
         },
-        release: () => s.release(),
+        release: async () => {
+          if (options.profilePrefix) s.endProfiling();
+          await s.release();
+        },
       };
     },
   };

@@ -8,6 +8,8 @@ export interface SessionOptions {
   readonly memPattern?: boolean;
   /** ORT's CPU arena allocator (default on). */
   readonly cpuArena?: boolean;
+  /** Write an ORT profile (chrome trace JSON) with this file prefix. */
+  readonly profilePrefix?: string;
   /** Execution providers in priority order, e.g. ['cuda', 'cpu'] (node) or ['wasm'] (web). */
   readonly providers?: readonly string[];
 }
