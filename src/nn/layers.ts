@@ -1,5 +1,6 @@
 import type { Tensor } from '../core/tensor.js';
-import { add, layerNorm as ln, matmul, mT } from '../ops/index.js';
+import { layerNorm as ln } from '../ops/index.js';
+import { linear as linearFn } from '../ops/linear.js';
 import type { Init } from './init.js';
 import { ones, truncNormal, zeros } from './init.js';
 import type { VarBuilder } from './var_builder.js';
@@ -7,8 +8,7 @@ import type { VarBuilder } from './var_builder.js';
 /** torch.nn.Linear: y = x W^T + b, weight [out, in]. */
 export function linear(vb: VarBuilder, x: Tensor, inF: number, outF: number, opts: { bias?: boolean; init?: Init } = {}): Tensor {
   const w = vb.get('weight', [outF, inF], opts.init ?? truncNormal(0.02));
-  const y = matmul(x, mT(w));
-  return opts.bias === false ? y : add(y, vb.get('bias', [outF], zeros));
+  return linearFn(x, w, opts.bias === false ? undefined : vb.get('bias', [outF], zeros));
 }
 
 /** torch.nn.LayerNorm over the last axis. */

@@ -131,3 +131,9 @@ test('float32 LayerNormalization kernel agrees with the float64 decomposition', 
   const [y32] = await evaluate(([a, c, d]) => F.layerNorm(a!, c!, d!), [f32(x), f32(w), f32(b)]);
   (y64!.data as Float64Array).forEach((v, i) => assert.ok(Math.abs(v - (y32!.data[i] as number)) < 1e-5));
 });
+
+test('linear (Gemm with transB): gradients for x, W and b, with and without leading axes', async () => {
+  const { linear } = await import('./linear.js');
+  await gradcheck(([x, w, b]) => linear(x!, w!, b!), [X([3, 4]), X([5, 4], 2), X([5], 3)]);
+  await gradcheck(([x, w]) => linear(x!, w!), [X([2, 3, 4]), X([2, 4], 2)]);
+});

@@ -3,6 +3,7 @@ import { constant } from '../../core/tensor.js';
 import {
   add, concat, expand, gather, gelu, matmul, mT, mul, reduceMean, reshape, slice, softmax, transpose,
 } from '../../ops/index.js';
+import { linear as linearFn } from '../../ops/linear.js';
 import { constInit, truncNormal, zeros } from '../../nn/init.js';
 import { layerNorm, linear } from '../../nn/layers.js';
 import type { VarBuilder } from '../../nn/var_builder.js';
@@ -41,7 +42,7 @@ function attention(vb: VarBuilder, x: Tensor, cfg: UsfmConfig, bias: Tensor, lay
   const qb = vb.get('q_bias', [c], zeros);
   const vbias = vb.get('v_bias', [c], zeros);
   const kb = constant({ dtype: 'float32', shape: [c], data: new Float32Array(c) });
-  const qkv = add(matmul(x, mT(w)), concat([qb, kb, vbias], 0));
+  const qkv = linearFn(x, w, concat([qb, kb, vbias], 0));
   const heads = transpose(reshape(qkv, [b, n, 3, h, d]), [2, 0, 3, 1, 4]);
   const [q, k, v] = [0, 1, 2].map((i) => reshape(slice(heads, 0, i, i + 1), [b, h, n, d])) as [Tensor, Tensor, Tensor];
   const logits = add(matmul(mul(q, d ** -0.5), mT(k)), bias);
@@ -65,7 +66,7 @@ function patchEmbed(vb: VarBuilder, x: Tensor, cfg: UsfmConfig, wh: number, ww: 
   const w = vb.get('proj.weight', [c, ch, p, p], truncNormal(0.02));
   const bias = vb.get('proj.bias', [c], zeros);
   const patches = reshape(transpose(reshape(x, [b, ch, wh, p, ww, p]), [0, 2, 4, 1, 3, 5]), [b, wh * ww, ch * p * p]);
-  return add(matmul(patches, mT(reshape(w, [c, ch * p * p]))), bias);
+  return linearFn(patches, reshape(w, [c, ch * p * p]), bias);
 }
 
 /** The USFM encoder: parameter names as the official checkpoint. */
