@@ -72,7 +72,9 @@ export function apply<A>(op: Op<A>, inputs: readonly Tensor[], attrs: A): Tensor
   const outputs: Tensor[] = [];
   const node: Node = { op: op as Op<unknown>, inputs: [...inputs], attrs, outputs };
   metas.forEach((m, index) => outputs.push(new Tensor(m.dtype, m.shape, { kind: 'node', node, index })));
-  return outputs;
+  Object.freeze(outputs);
+  // A copy: callers may reorder what they get without touching the node.
+  return [...outputs];
 }
 
 /** Apply a single-output primitive. */

@@ -39,9 +39,3 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   if (start === 0 && end === x.shape[ax]) return x;
   return apply1(sliceOp, [x], { axis: ax, start, end });
 }
-
-/** Split along an axis into pieces of the given sizes. */
-export function split(x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
-  let at = 0;
-  return sizes.map((s) => slice(x, axis, at, (at += s)));
-}

@@ -31,10 +31,11 @@ export function fromOrt(t: ortCommon.Tensor): HostTensor {
   return { dtype, shape: [...t.dims], data };
 }
 
-export function ortOptions(o: SessionOptions, defaultProviders: readonly string[]): ortCommon.InferenceSession.SessionOptions {
+export function ortOptions(o: SessionOptions, defaultProviders: readonly string[], defaultThreads?: number): ortCommon.InferenceSession.SessionOptions {
+  const threads = o.threads ?? defaultThreads;
   return {
     graphOptimizationLevel: o.optimization ?? 'all',
-    ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : {}),
+    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
     ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
     interOpNumThreads: 1,
     enableMemPattern: o.memPattern ?? true,
@@ -46,11 +47,11 @@ export function ortOptions(o: SessionOptions, defaultProviders: readonly string[
 }
 
 /** A Backend over any onnxruntime module with the common API. */
-export function ortBackend(name: string, ort: OrtModule, defaultProviders: readonly string[]): Backend {
+export function ortBackend(name: string, ort: OrtModule, defaultProviders: readonly string[], defaultThreads?: number): Backend {
   return {
     name,
     async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<RunSession> {
-      const s = await ort.InferenceSession.create(model, ortOptions(options, defaultProviders));
+      const s = await ort.InferenceSession.create(model, ortOptions(options, defaultProviders, defaultThreads));
       return {
         inputNames: s.inputNames,
         outputNames: s.outputNames,

@@ -16,6 +16,28 @@ export interface AdamWState {
 }
 
 /**
+ * The fused update over one parameter's range, kept monomorphic (typed arrays and numbers only) so V8
+ * compiles one tight loop: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+ * p ← p·decay − stepSize·m / (√v·invSqrtBc2 + ε).
+ */
+function adamwKernel(
+  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
+  b1: number, b2: number, decay: number, stepSize: number, invSqrtBc2: number, eps: number, clip: number,
+): void {
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  for (let i = 0; i < size; i++) {
+    const gi = g[i]! * clip;
+    const j = offset + i;
+    const mi = b1 * m[j]! + c1 * gi;
+    const vi = b2 * v[j]! + c2 * gi * gi;
+    m[j] = mi;
+    v[j] = vi;
+    p[j] = p[j]! * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+  }
+}
+
+/**
  * AdamW with decoupled weight decay (torch.optim.AdamW semantics), per-parameter lr multipliers and
  * decay flags, and global-norm gradient clipping; one fused loop over the flat parameter buffer.
  */
@@ -65,23 +87,12 @@ export class AdamW {
     const bc2 = 1 - b2 ** this.t;
     const sqrtBc2 = Math.sqrt(bc2);
     const p = this.params.flat;
-    const m = this.m;
-    const v = this.v;
     for (const slot of this.params.slots) {
       const g = grads.get(slot.spec.name);
       if (!g) continue;
       if (g.length !== slot.size) throw new Error(`gradient for ${slot.spec.name} has ${g.length} values, expected ${slot.size}`);
       const a = lr * slot.lrScale;
-      const decay = slot.decay ? 1 - a * this.weightDecay : 1;
-      const stepSize = a / bc1;
-      const o = slot.offset;
-      for (let i = 0; i < slot.size; i++) {
-        const gi = g[i]! * clip;
-        const j = o + i;
-        const mi = (m[j] = b1 * m[j]! + (1 - b1) * gi);
-        const vi = (v[j] = b2 * v[j]! + (1 - b2) * gi * gi);
-        p[j] = p[j]! * decay - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + eps);
-      }
+      adamwKernel(p, g, this.m, this.v, slot.offset, slot.size, b1, b2, slot.decay ? 1 - a * this.weightDecay : 1, a / bc1, 1 / sqrtBc2, eps, clip);
     }
     return norm;
   }

@@ -20,6 +20,8 @@ export interface StepResult {
 /**
  * A training step as ONE graph: inputs are the parameters and the batch, outputs the loss, extra
  * outputs and the gradient of every trainable parameter (gradients are outputs only: params go in free).
+ * ORT's memory-pattern planner is off by default here: on the ViT-B step it raised peak RSS from
+ * 2.6 to 4.4 GB for no speed gain.
  */
 export class TrainStep {
   private readonly fn: CompiledFn;
@@ -38,7 +40,7 @@ export class TrainStep {
       const out: Record<string, Tensor> = { loss, ...(extra ?? {}) };
       this.trainable.forEach((s, i) => { out[`grad.${s.name}`] = gs[i]!; });
       return out;
-    }, opts);
+    }, { ...opts, session: { memPattern: false, ...opts.session } });
   }
 
   async run(batch: Readonly<Record<string, HostTensor>>): Promise<StepResult> {

@@ -1,7 +1,7 @@
 import type { Tensor } from '../../core/tensor.js';
 import { constant } from '../../core/tensor.js';
 import {
-  add, concat, expand, gather, gelu, matmul, mT, mul, reduceMean, reshape, slice, softmax, transpose,
+  add, concat, expand, gather, gelu, matmul, mul, reduceMean, reshape, slice, softmax, split, transpose,
 } from '../../ops/index.js';
 import { linear as linearFn } from '../../ops/linear.js';
 import { constInit, truncNormal, zeros } from '../../nn/init.js';
@@ -43,9 +43,12 @@ function attention(vb: VarBuilder, x: Tensor, cfg: UsfmConfig, bias: Tensor, lay
   const vbias = vb.get('v_bias', [c], zeros);
   const kb = constant({ dtype: 'float32', shape: [c], data: new Float32Array(c) });
   const qkv = linearFn(x, w, concat([qb, kb, vbias], 0));
-  const heads = transpose(reshape(qkv, [b, n, 3, h, d]), [2, 0, 3, 1, 4]);
-  const [q, k, v] = [0, 1, 2].map((i) => reshape(slice(heads, 0, i, i + 1), [b, h, n, d])) as [Tensor, Tensor, Tensor];
-  const logits = add(matmul(mul(q, d ** -0.5), mT(k)), bias);
+  // One Split (its gradient is one Concat), then per-head layouts; k goes straight to [B,h,d,N].
+  const [qs, ks, vs] = split(qkv, 2, [c, c, c]).map((t) => reshape(t, [b, n, h, d])) as [Tensor, Tensor, Tensor];
+  const q = transpose(qs, [0, 2, 1, 3]);
+  const kT = transpose(ks, [0, 2, 3, 1]);
+  const v = transpose(vs, [0, 2, 1, 3]);
+  const logits = add(matmul(mul(q, d ** -0.5), kT), bias);
   const out = reshape(transpose(matmul(softmax(logits, -1), v), [0, 2, 1, 3]), [b, n, c]);
   return linear(vb.pp('proj'), out, c, c, { init: truncNormal(0.02, 1 / Math.sqrt(2 * layer)) });
 }

@@ -3,7 +3,7 @@ import { isFloat } from '../../core/dtype.js';
 import type { Dim } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { constant } from '../../core/tensor.js';
-import { cast, div, equal, onesLike, reduceMean, reduceSum, reshape } from '../../ops/index.js';
+import { cast, equal, reshape } from '../../ops/index.js';
 
 /** Integer class targets [N, ...] → float one-hot [N, C, ...] over axis 1 (out-of-range labels give all zeros). */
 export function oneHot(target: Tensor, classes: number, dtype: DType): Tensor {
@@ -26,10 +26,4 @@ export function numClasses(logits: Tensor): number {
   const c = logits.shape[1];
   if (logits.rank < 2 || typeof c !== 'number') throw new Error('logits must be [N, C, …] with a concrete C');
   return c;
-}
-
-/** Mean of all elements; with a symbolic shape (e.g. batch 'B') the count is taken at run time, since reduceMean's gradient needs concrete dims. */
-export function meanAll(x: Tensor): Tensor {
-  if (x.shape.every((d) => typeof d === 'number')) return reduceMean(x);
-  return div(reduceSum(x), reduceSum(onesLike(x)));
 }

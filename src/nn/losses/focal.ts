@@ -1,6 +1,5 @@
 import type { Tensor } from '../../core/tensor.js';
-import { abs, add, cast, exp, log, mul, powScalar, reduceSum, relu, sigmoid, sub } from '../../ops/index.js';
-import { meanAll } from './_util.js';
+import { abs, add, cast, exp, log, mul, powScalar, reduceMean, reduceSum, relu, sigmoid, sub } from '../../ops/index.js';
 
 /** Numerically stable binary cross-entropy with logits, elementwise: max(x,0) − x·t + log(1 + e^−|x|). */
 export function bceWithLogits(x: Tensor, t: Tensor): Tensor {
@@ -23,5 +22,5 @@ export function sigmoidFocalLoss(logits: Tensor, target: Tensor, opts: FocalOpti
   const pt = add(mul(p, t), mul(sub(1, p), sub(1, t)));
   let loss = mul(bceWithLogits(logits, t), powScalar(sub(1, pt), gamma));
   if (alpha >= 0) loss = mul(loss, add(mul(t, alpha), mul(sub(1, t), 1 - alpha)));
-  return opts.reduction === 'sum' ? reduceSum(loss) : meanAll(loss);
+  return opts.reduction === 'sum' ? reduceSum(loss) : reduceMean(loss);
 }

@@ -1,9 +1,8 @@
 import type { Tensor } from '../../core/tensor.js';
-import { abs, cast, div, expand, mul, reduceSum, sub } from '../../ops/index.js';
-import { meanAll } from './_util.js';
+import { abs, cast, div, expand, mul, reduceMean, reduceSum, sub } from '../../ops/index.js';
 
 function masked(err: Tensor, mask?: Tensor): Tensor {
-  if (!mask) return meanAll(err);
+  if (!mask) return reduceMean(err);
   const m = expand(cast(mask, err.dtype), err.shape);
   return div(reduceSum(mul(err, m)), reduceSum(m));
 }
