@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
@@ -79,13 +80,13 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
     const loss: Tensor = mul(reduceMean(reduceSum(mul(logSoftmax(logits, 1), b.onehot!), [1])), -1);
     return { loss };
   }, threads ? { session: { threads } } : {});
-  const opt = new AdamW(ps, { clipNorm: 5 });
+  const opt = new AdamW(ps, { clipNorm: 5, threads: threads ?? availableParallelism() });
   const onehot = new Float32Array(batch * classes);
   for (let i = 0; i < batch; i++) onehot[i * classes + (i % classes)] = 1;
   const feeds = { pixel_values: randomPixels([batch, 3, ...cfg.imgSize], 1), onehot: { dtype: 'float32' as const, shape: [batch, classes], data: onehot } };
   const t0 = performance.now();
   let r: StepResult | undefined = await step.run(feeds);
-  opt.update(r.grads, 1e-4);
+  await opt.update(r.grads, 1e-4, r.gradNorm);
   const first = performance.now() - t0;
   const total: number[] = [];
   const graph: number[] = [];
@@ -95,7 +96,7 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
     const t = performance.now();
     r = await step.run(feeds);
     const t1 = performance.now();
-    opt.update(r.grads, 1e-4);
+    await opt.update(r.grads, 1e-4, r.gradNorm);
     const t2 = performance.now();
     total.push(t2 - t);
     graph.push(t1 - t);
@@ -103,6 +104,7 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
   }
   const ms = median(total);
   await step.release();
+  await opt.close();
   return {
     what: 'train', first_step_ms: first, median_ms_per_step: ms, min_ms_per_step: Math.min(...total), median_fwd_bwd_ms: median(graph), median_adamw_ms: median(adam),
     params_m: ps.size / 1e6, gflops: (3 * encoderFlops(cfg, batch)) / (ms / 1000) / 1e9, peak_rss_mb: rssMB(), final_loss: r?.loss ?? NaN,

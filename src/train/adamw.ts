@@ -1,4 +1,29 @@
+import { Worker } from 'node:worker_threads';
+import type { KernelConsts, KernelRange } from './adamw_kernel.js';
+import { adamwKernel, partition, runRanges } from './adamw_kernel.js';
 import type { ParamSet } from './param_set.js';
+
+type WorkerMessage =
+  | { readonly kind: 'init'; readonly p: SharedArrayBuffer; readonly g: SharedArrayBuffer; readonly m: SharedArrayBuffer; readonly v: SharedArrayBuffer }
+  | { readonly kind: 'step'; readonly ranges: readonly KernelRange[]; readonly consts: KernelConsts };
+
+/**
+ * The worker's source: the same kernel functions, serialised, so it runs unchanged from dist/ or
+ * under a TypeScript loader (a worker file would need one of its own).
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const adamwKernel = ${adamwKernel.toString()};
+const runRanges = ${runRanges.toString()};
+let bufs = null;
+parentPort.on('message', (msg) => {
+  if (msg.kind === 'init') {
+    bufs = { p: new Float32Array(msg.p), g: new Float32Array(msg.g), m: new Float32Array(msg.m), v: new Float32Array(msg.v) };
+    return;
+  }
+  runRanges(bufs.p, bufs.g, bufs.m, bufs.v, msg.ranges, msg.consts);
+  parentPort.postMessage('done');
+});`;
 
 export interface AdamWOptions {
   readonly beta1?: number;
@@ -7,6 +32,28 @@ export interface AdamWOptions {
   readonly weightDecay?: number;
   /** Global-norm clipping threshold (0 or undefined: off). */
   readonly clipNorm?: number;
+  /**
+   * Threads for the update (default 1: inline). With N > 1, m/v live in shared memory; the main thread
+   * updates one share in place and N − 1 workers the others, whose parameters and gradients are copied
+   * through shared buffers (only those shares' pages are ever touched).
+   */
+  readonly threads?: number;
+}
+
+interface Pool {
+  readonly workers: Worker[];
+  readonly p: Float32Array;
+  readonly g: Float32Array;
+}
+
+/** A kernel range plus where its gradients are: `g[offset − slotOffset …]`. */
+interface GradRange extends KernelRange {
+  readonly g: Float32Array;
+  readonly slotOffset: number;
+}
+
+function shared(n: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(n * 4));
 }
 
 export interface AdamWState {
@@ -16,30 +63,9 @@ export interface AdamWState {
 }
 
 /**
- * The fused update over one parameter's range, kept monomorphic (typed arrays and numbers only) so V8
- * compiles one tight loop: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
- * p ← p·decay − stepSize·m / (√v·invSqrtBc2 + ε).
- */
-function adamwKernel(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, offset: number, size: number,
-  b1: number, b2: number, decay: number, stepSize: number, invSqrtBc2: number, eps: number, clip: number,
-): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  for (let i = 0; i < size; i++) {
-    const gi = g[i]! * clip;
-    const j = offset + i;
-    const mi = b1 * m[j]! + c1 * gi;
-    const vi = b2 * v[j]! + c2 * gi * gi;
-    m[j] = mi;
-    v[j] = vi;
-    p[j] = p[j]! * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
-  }
-}
-
-/**
  * AdamW with decoupled weight decay (torch.optim.AdamW semantics), per-parameter lr multipliers and
- * decay flags, and global-norm gradient clipping; one fused loop over the flat parameter buffer.
+ * decay flags, and global-norm gradient clipping; one fused loop over the flat parameter buffer,
+ * optionally split across worker threads.
  */
 export class AdamW {
   readonly m: Float32Array;
@@ -51,9 +77,14 @@ export class AdamW {
   readonly weightDecay: number;
   readonly clipNorm: number;
 
+  private readonly pool: Pool | null;
+
   constructor(readonly params: ParamSet, opts: AdamWOptions = {}) {
-    this.m = new Float32Array(params.size);
-    this.v = new Float32Array(params.size);
+    const threads = opts.threads ?? 1;
+    const n = params.size;
+    this.m = threads > 1 ? shared(n) : new Float32Array(n);
+    this.v = threads > 1 ? shared(n) : new Float32Array(n);
+    this.pool = threads > 1 ? this.startPool(threads) : null;
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
@@ -75,26 +106,78 @@ export class AdamW {
   /**
    * One update with base learning rate `lr`. `grads` maps parameter names to gradients; a parameter
    * without one is skipped entirely (as torch skips params whose grad is None). Returns the
-   * pre-clipping global gradient norm.
+   * pre-clipping global gradient norm (pass it when already known, e.g. TrainStep's `gradNorm`, to
+   * skip a pass over the gradients).
    */
-  update(grads: ReadonlyMap<string, Float32Array>, lr: number): number {
-    const norm = AdamW.gradNorm(grads);
+  async update(grads: ReadonlyMap<string, Float32Array>, lr: number, gradNorm?: number): Promise<number> {
+    const norm = gradNorm ?? AdamW.gradNorm(grads);
     if (!Number.isFinite(norm)) throw new Error(`gradient norm is ${norm}`);
-    const clip = this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / (norm + 1e-6) : 1;
     this.t++;
-    const { beta1: b1, beta2: b2, eps } = this;
-    const bc1 = 1 - b1 ** this.t;
-    const bc2 = 1 - b2 ** this.t;
-    const sqrtBc2 = Math.sqrt(bc2);
-    const p = this.params.flat;
+    const consts: KernelConsts = {
+      b1: this.beta1,
+      b2: this.beta2,
+      eps: this.eps,
+      invSqrtBc2: 1 / Math.sqrt(1 - this.beta2 ** this.t),
+      clip: this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / (norm + 1e-6) : 1,
+    };
+    const bc1 = 1 - this.beta1 ** this.t;
+    const ranges: GradRange[] = [];
     for (const slot of this.params.slots) {
       const g = grads.get(slot.spec.name);
       if (!g) continue;
       if (g.length !== slot.size) throw new Error(`gradient for ${slot.spec.name} has ${g.length} values, expected ${slot.size}`);
       const a = lr * slot.lrScale;
-      adamwKernel(p, g, this.m, this.v, slot.offset, slot.size, b1, b2, slot.decay ? 1 - a * this.weightDecay : 1, a / bc1, 1 / sqrtBc2, eps, clip);
+      ranges.push({ offset: slot.offset, size: slot.size, decay: slot.decay ? 1 - a * this.weightDecay : 1, stepSize: a / bc1, g, slotOffset: slot.offset });
     }
+    const shares = partition(ranges, (this.pool?.workers.length ?? 0) + 1);
+    const others = this.pool ? this.startShares(this.pool, shares.slice(1), consts) : Promise.resolve();
+    const p = this.params.flat;
+    for (const r of shares[0]!) {
+      adamwKernel(p, r.g, r.offset - r.slotOffset, this.m, this.v, r.offset, r.size, consts.b1, consts.b2, r.decay, r.stepSize, consts.invSqrtBc2, consts.eps, consts.clip);
+    }
+    await others;
+    if (this.pool) for (const share of shares.slice(1)) for (const r of share) p.set(this.pool.p.subarray(r.offset, r.offset + r.size), r.offset);
     return norm;
+  }
+
+  private startPool(threads: number): Pool {
+    const n = this.params.size;
+    const pool: Pool = { workers: [], p: shared(n), g: shared(n) };
+    for (let i = 1; i < threads; i++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      w.unref();
+      const init: WorkerMessage = { kind: 'init', p: pool.p.buffer as SharedArrayBuffer, g: pool.g.buffer as SharedArrayBuffer, m: this.m.buffer as SharedArrayBuffer, v: this.v.buffer as SharedArrayBuffer };
+      w.postMessage(init);
+      pool.workers.push(w);
+    }
+    return pool;
+  }
+
+  /** Copy the workers' shares into shared memory and start them; resolves when all are done. */
+  private startShares(pool: Pool, shares: readonly GradRange[][], consts: KernelConsts): Promise<void> {
+    const p = this.params.flat;
+    for (const share of shares) {
+      for (const r of share) {
+        pool.p.set(p.subarray(r.offset, r.offset + r.size), r.offset);
+        const from = r.offset - r.slotOffset;
+        pool.g.set(r.g.subarray(from, from + r.size), r.offset);
+      }
+    }
+    return Promise.all(pool.workers.map((w, i) => new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void => { w.off('message', onDone); reject(e); };
+      const onDone = (): void => { w.off('error', onError); w.unref(); resolve(); };
+      w.ref(); // keep the process alive while a share is in flight
+      w.once('message', onDone);
+      w.once('error', onError);
+      const ranges: KernelRange[] = shares[i]!.map(({ offset, size, decay, stepSize }) => ({ offset, size, decay, stepSize }));
+      const msg: WorkerMessage = { kind: 'step', ranges, consts };
+      w.postMessage(msg);
+    }))).then(() => undefined);
+  }
+
+  /** Stop the worker threads (if any). */
+  async close(): Promise<void> {
+    if (this.pool) await Promise.all(this.pool.workers.map((w) => w.terminate()));
   }
 
   state(): AdamWState {

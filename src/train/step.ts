@@ -1,6 +1,8 @@
 import type { HostTensor } from '../core/host.js';
 import type { Tensor } from '../core/tensor.js';
-import { grad } from '../ops/index.js';
+import { add, grad, mul, reduceSum } from '../ops/index.js';
+
+const GRAD_SQ = 'grad_sq_norm';
 import type { ParamSpec } from '../nn/var_builder.js';
 import { VarBuilder } from '../nn/var_builder.js';
 import type { CompileOptions } from '../runtime/compiled.js';
@@ -14,6 +16,8 @@ export type LossFn = (vb: VarBuilder, batch: Readonly<Record<string, Tensor>>) =
 export interface StepResult {
   readonly loss: number;
   readonly grads: Map<string, Float32Array>;
+  /** Global L2 norm of all gradients, computed inside the graph (multi-threaded, no extra JS pass). */
+  readonly gradNorm: number;
   readonly extra: Record<string, HostTensor>;
 }
 
@@ -39,6 +43,7 @@ export class TrainStep {
       const gs = grad(loss, wrt);
       const out: Record<string, Tensor> = { loss, ...(extra ?? {}) };
       this.trainable.forEach((s, i) => { out[`grad.${s.name}`] = gs[i]!; });
+      out[GRAD_SQ] = gs.map((g) => reduceSum(mul(g, g))).reduce((a, b) => add(a, b));
       return out;
     }, { ...opts, session: { memPattern: false, ...opts.session } });
   }
@@ -50,9 +55,9 @@ export class TrainStep {
     const extra: Record<string, HostTensor> = {};
     for (const [k, v] of Object.entries(r)) {
       if (k.startsWith('grad.')) grads.set(k.slice(5), v.data as Float32Array);
-      else if (k !== 'loss') extra[k] = v;
+      else if (k !== 'loss' && k !== GRAD_SQ) extra[k] = v;
     }
-    return { loss: Number(r.loss!.data[0]), grads, extra };
+    return { loss: Number(r.loss!.data[0]), grads, gradNorm: Math.sqrt(Number(r[GRAD_SQ]!.data[0])), extra };
   }
 
   /** The ONNX training graph for these batch shapes (for inspection and benchmarks). */

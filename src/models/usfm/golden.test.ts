@@ -63,3 +63,16 @@ for (const [name, img] of [['small_shared', [32, 32]], ['small_perblock', [48, 3
   assert.equal(checked, specs.length - 1);
   await step.release();
 });
+
+test('the in-graph global gradient norm equals the norm of the returned gradients', async () => {
+  const golden = await readSafetensors(`${dir}small_perblock.golden.safetensors`);
+  const enc = await loadUsfm(`${dir}small_perblock.pth`, { imgSize: [48, 32] });
+  const { AdamW } = await import('../../train/adamw.js');
+  const step = new TrainStep(nodeBackend, new ParamSet(encoderSpecs(enc.config), enc.params), (vb, b) => ({
+    loss: reduceSum(mul(usfmEncoder(vb, b.pixel_values!, enc.config).tokens, b.cotangent!)),
+  }));
+  const r = await step.run({ pixel_values: golden.tensors.get('pixel_values')!, cotangent: golden.tensors.get('cotangent')! });
+  const js = AdamW.gradNorm(r.grads);
+  assert.ok(js > 1 && Math.abs(r.gradNorm - js) <= 1e-5 * js, `${r.gradNorm} vs ${js}`);
+  await step.release();
+});
