@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { Io } from './io.js';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
@@ -111,7 +112,7 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
   };
 }
 
-export async function bench(argv: readonly string[]): Promise<void> {
+export async function bench(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, 'img-size': { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' },
     threads: { type: 'string' }, json: { type: 'boolean' },
@@ -125,6 +126,6 @@ export async function bench(argv: readonly string[]): Promise<void> {
   const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1);
   const r = what === 'embed' ? await benchEmbed(cfg, batch, steps, threads) : await benchTrain(cfg, batch, steps, threads);
   const result = { model: name, img_size: cfg.imgSize.join('x'), batch, steps, ...r };
-  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(20)} ${typeof v === 'number' ? Number(v.toFixed(3)) : v}\n`);
+  if (values.json) io.out(`${JSON.stringify(result)}\n`);
+  else for (const [k, v] of Object.entries(result)) io.out(`${k.padEnd(20)} ${typeof v === 'number' ? Number(v.toFixed(3)) : v}\n`);
 }

@@ -1,4 +1,5 @@
 import { extname } from 'node:path';
+import type { Io } from './io.js';
 import type { HostTensor } from '../core/host.js';
 import { toFloat32 } from '../core/host.js';
 import { readSafetensors } from '../checkpoint/safetensors.js';
@@ -41,7 +42,7 @@ async function readInput(path: string, size: [number, number]): Promise<HostTens
   return toFloat32(t);
 }
 
-export async function embed(argv: readonly string[]): Promise<void> {
+export async function embed(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, model: { type: 'string' }, 'img-size': { type: 'string' },
     'batch-size': { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' },
@@ -57,7 +58,7 @@ export async function embed(argv: readonly string[]): Promise<void> {
   if (weights === 'none') {
     const cfg = makeConfig(modelName(values.model, 'vit-t')!, { imgSize: size ?? [224, 224] });
     enc = Encoder.random(cfg, 0);
-    process.stderr.write('usfm: warning: --weights none: random weights, embeddings are meaningless except for testing\n');
+    io.err('usfm: warning: --weights none: random weights, embeddings are meaningless except for testing\n');
   } else {
     enc = await loadUsfm(weights, { imgSize: size ?? 224, model: modelName(values.model), session: { threads } });
   }
@@ -92,7 +93,7 @@ export async function embed(argv: readonly string[]): Promise<void> {
   const outTensors = new Map([['pooled', cat(pooled)], ['tokens', cat(tokens)]]);
   await writeSafetensors(out, outTensors, { inputs: JSON.stringify(names), weights, 'usfm.config': JSON.stringify(enc.config) });
   const ms = performance.now() - t0;
-  process.stdout.write(`embedded ${names.length} input(s) in ${(ms / 1000).toFixed(2)} s → ${out} (pooled [${outTensors.get('pooled')!.shape.join(',')}], tokens [${outTensors.get('tokens')!.shape.join(',')}])\n`);
+  io.out(`embedded ${names.length} input(s) in ${(ms / 1000).toFixed(2)} s → ${out} (pooled [${outTensors.get('pooled')!.shape.join(',')}], tokens [${outTensors.get('tokens')!.shape.join(',')}])\n`);
   await enc.release();
 }
 

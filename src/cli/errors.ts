@@ -1,11 +1,13 @@
+import type { Io } from './io.js';
+
 /** An error meant for the user: printed as one line, no stack trace. */
 export class UsageError extends Error {}
 
 /** Print an error as `usfm: message` (stack only with --verbose) and give the exit code. */
-export function report(e: unknown, verbose: boolean): number {
+export function report(e: unknown, verbose: boolean, io: Io): number {
   const err = e instanceof Error ? e : new Error(String(e));
   const line = err.message.split('\n')[0] ?? String(err);
-  process.stderr.write(`usfm: ${line}\n`);
-  if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+  io.err(`usfm: ${line}\n`);
+  if (verbose && err.stack) io.err(`${err.stack}\n`);
   return err instanceof UsageError ? 2 : 1;
 }

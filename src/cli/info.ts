@@ -1,4 +1,5 @@
 import type { HostTensor } from '../core/host.js';
+import type { Io } from './io.js';
 import { readCheckpoint } from '../checkpoint/open.js';
 import { presetName } from '../models/usfm/config.js';
 import { loadUsfm } from '../models/usfm/model.js';
@@ -8,7 +9,7 @@ import { UsageError } from './errors.js';
 export const infoHelp = `usfm info CKPT [--keys] [--img-size S] [--json]
   Format, tensors, detected config and whether the checkpoint loads strictly into a USFM encoder.`;
 
-export async function info(argv: readonly string[]): Promise<void> {
+export async function info(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, { keys: { type: 'boolean' }, json: { type: 'boolean' }, 'img-size': { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError(`usage: ${infoHelp.split('\n')[0]}`);
   const path = positionals[0]!;
@@ -25,7 +26,7 @@ export async function info(argv: readonly string[]): Promise<void> {
   }
   const report = { file: path, format: ck.format, tensors: tensors.length, values: total, dtypes, metadata: ck.metadata, encoder, ...(values.keys ? { keys: tensors } : {}) };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
   const lines = [
@@ -42,5 +43,5 @@ export async function info(argv: readonly string[]): Promise<void> {
     lines.push(`encoder:   does not load: ${String(encoder.error)}`);
   }
   if (values.keys) for (const t of tensors) lines.push(`  ${t.key}  ${t.dtype}[${t.shape.join(',')}]`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  io.out(`${lines.join('\n')}\n`);
 }

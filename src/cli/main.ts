@@ -4,8 +4,10 @@ import { convert, convertHelp } from './convert.js';
 import { embed, embedHelp } from './embed.js';
 import { report, UsageError } from './errors.js';
 import { info, infoHelp } from './info.js';
+import type { Io } from './io.js';
+import { processIo } from './io.js';
 
-const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Promise<void>; help: string }>> = {
+const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io) => Promise<void>; help: string }>> = {
   info: { run: info, help: infoHelp },
   convert: { run: convert, help: convertHelp },
   embed: { run: embed, help: embedHelp },
@@ -18,24 +20,24 @@ ${Object.values(COMMANDS).map((c) => c.help).join('\n\n')}
 
 Add --verbose to any command for stack traces.`;
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const verbose = argv.includes('--verbose');
   const args = argv.filter((a) => a !== '--verbose');
   const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    io.out(`${USAGE}\n`);
     return cmd ? 0 : 2;
   }
   const c = COMMANDS[cmd];
   try {
     if (!c) throw new UsageError(`unknown command '${cmd}' (try: ${Object.keys(COMMANDS).join(', ')})`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(`${c.help}\n`);
+      io.out(`${c.help}\n`);
       return 0;
     }
-    await c.run(rest);
+    await c.run(rest, io);
     return 0;
   } catch (e) {
-    return report(e, verbose);
+    return report(e, verbose, io);
   }
 }

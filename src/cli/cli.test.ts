@@ -1,0 +1,107 @@
+// The usfm command end to end, in-process: outputs, files written, and one-line errors with exit codes.
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
+import { encodeNpy } from '../data/index.js';
+import { main } from './main.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const ckpt = join(root, 'fixtures/torch/small_shared.pth');
+const img = join(root, 'samples/008_HC.png');
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'usfm-cli-'));
+
+test('info reports format, tensors and a strict load with the key surgery done', async () => {
+  const r = await run('info', ckpt);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /format: +pth/);
+  assert.match(r.out, /encoder: +custom \(dim 48, depth 2, heads 3, 32x32, shared relative position table\)/);
+  assert.match(r.out, /unwrapped 'encoder\.'/);
+  const j = await run('info', ckpt, '--json', '--keys');
+  const parsed = JSON.parse(j.out) as { tensors: number; keys: { key: string }[] };
+  assert.equal(parsed.tensors, 38);
+  assert.ok(parsed.keys.some((k) => k.key === 'model.encoder.blocks.1.gamma_2'));
+});
+
+test('convert writes safetensors with the config; it loads back to the same embeddings', async () => {
+  const out = join(tmp, 'small.safetensors');
+  assert.equal((await run('convert', ckpt, out)).code, 0);
+  const f = await readSafetensors(out);
+  assert.ok(JSON.parse(f.metadata['usfm.config']!).sharedRelPos);
+  assert.equal(f.metadata['usfm.source'], 'small_shared.pth');
+  const a = join(tmp, 'a.safetensors');
+  const b = join(tmp, 'b.safetensors');
+  assert.equal((await run('embed', '--weights', ckpt, '--img-size', '32', '--out', a, img)).code, 0);
+  assert.equal((await run('embed', '--weights', out, '--img-size', '32', '--out', b, img)).code, 0);
+  assert.deepEqual((await readSafetensors(a)).tensors.get('pooled')!.data, (await readSafetensors(b)).tensors.get('pooled')!.data);
+});
+
+test('embed takes images and .npy/.safetensors batches; batches and inputs keep their order', async () => {
+  const single = join(tmp, 'single.safetensors');
+  assert.equal((await run('embed', '--weights', ckpt, '--img-size', '32', '--out', single, img)).code, 0);
+  const one = (await readSafetensors(single)).tensors;
+  // The same image as a normalised tensor, twice, in an .npy batch; batch size 2 splits the run.
+  const { loadImageTensor } = await import('../data/index.js');
+  const x = await loadImageTensor(img, 32);
+  const two = new Float32Array(2 * x.data.length);
+  two.set(x.data, 0);
+  two.set(x.data, x.data.length);
+  const npy = join(tmp, 'batch.npy');
+  writeFileSync(npy, encodeNpy({ dtype: 'float32', shape: [2, 3, 32, 32], data: two }));
+  const st = join(tmp, 'one.safetensors');
+  await writeSafetensors(st, new Map([['pixel_values', { dtype: 'float32' as const, shape: [1, 3, 32, 32], data: x.data }]]));
+  const out = join(tmp, 'mixed.safetensors');
+  const r = await run('embed', '--weights', ckpt, '--img-size', '32', '--batch-size', '2', '--out', out, img, npy, st);
+  assert.equal(r.code, 0, r.err);
+  const f = await readSafetensors(out);
+  assert.deepEqual(f.tensors.get('pooled')!.shape, [4, 48]);
+  assert.deepEqual(f.tensors.get('tokens')!.shape, [4, 5, 48]);
+  assert.deepEqual(JSON.parse(f.metadata.inputs!), [img, `${npy}#0`, `${npy}#1`, st]);
+  const p = f.tensors.get('pooled')!.data as Float32Array;
+  const ref = one.get('pooled')!.data as Float32Array;
+  for (let k = 0; k < 4; k++) for (let c = 0; c < 48; c++) assert.ok(Math.abs(p[k * 48 + c]! - ref[c]!) < 1e-5);
+});
+
+test('bad inputs: one line naming the file, non-zero exit, no partial output', async () => {
+  const out = join(tmp, 'never.safetensors');
+  const cases: [string[], RegExp][] = [
+    [['info', join(tmp, 'missing.pth')], /missing\.pth: no such file/],
+    [['info', join(root, 'package.json')], /package\.json: not a checkpoint/],
+    [['info', join(root, 'fixtures/torch/malicious.pth')], /malicious\.pth: refused global os\.system/],
+    [['embed', '--weights', ckpt, '--img-size', '32', '--out', out, join(root, 'README.md')], /README\.md: unsupported input type '\.md'/],
+    [['embed', '--weights', ckpt, '--img-size', '48', '--out', out, join(tmp, 'batch.npy')], /batch\.npy: tensor has shape \[2,3,32,32\], expected \[B,3,48,48\]/],
+    [['embed', '--weights', ckpt, '--out', out], /no inputs/],
+    [['embed', '--weights', ckpt, '--img-size', '30', '--out', out, img], /--img-size 30x30 must be a positive multiple of 16/],
+  ];
+  const truncated = join(tmp, 'truncated.pth');
+  writeFileSync(truncated, readFileSync(ckpt).subarray(0, 5000));
+  cases.push([['info', truncated], /truncated\.pth: /]);
+  const corrupt = join(tmp, 'corrupt.png');
+  writeFileSync(corrupt, readFileSync(img).subarray(0, 400));
+  cases.push([['embed', '--weights', ckpt, '--img-size', '32', '--out', out, corrupt], /corrupt\.png: cannot decode image/]);
+  const wrong = join(tmp, 'wrong.pth');
+  copyFileSync(join(root, 'fixtures/torch/small_perblock.pth'), wrong);
+  cases.push([['embed', '--weights', wrong, '--model', 'vit-t', '--out', out, img], /wrong\.pth: .*not vit-t|wrong\.pth: relative position tables/]);
+  for (const [args, pattern] of cases) {
+    const r = await run(...args);
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.match(r.err, pattern, args.join(' '));
+    assert.equal(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  }
+  assert.equal(existsSync(out), false);
+  assert.equal((await run('frobnicate')).code, 2);
+  const v = await run('info', join(tmp, 'missing.pth'), '--verbose');
+  assert.match(v.err, /\n\s+at /);
+});
