@@ -1,13 +1,12 @@
 import type { Op } from '../core/op.js';
 import { apply1 } from '../core/op.js';
-import { normAxis } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { cast } from './cast.js';
 import { equal } from './compare.js';
 import { div } from './div.js';
 import { mul } from './mul.js';
 import type { ReduceAttrs } from './reduce_sum.js';
-import { reduceSum, reducedShapes, unreduce } from './reduce_sum.js';
+import { emitAxesAttrReduce, reduceSum, reducedShapes, unreduce } from './reduce_sum.js';
 import { reshape } from './reshape.js';
 import { expand } from './expand.js';
 
@@ -22,10 +21,7 @@ export const reduceMaxOp: Op<ReduceAttrs> = {
     const share = div(hit, reduceSum(hit, attrs.axes, true));
     return [mul(unreduce(cotangents[0]!, x, attrs), share)];
   },
-  emit: (ctx, n) => {
-    const axes = n.attrs.axes.map((ax) => normAxis(ax, n.inputMeta[0]!.shape.length));
-    ctx.node('ReduceMax', n.inputs, n.outputs, { axes: { ints: axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
-  },
+  emit: emitAxesAttrReduce('ReduceMax'),
 };
 
 export function reduceMax(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {

@@ -1,21 +1,17 @@
 import type { Op } from '../core/op.js';
 import { apply1 } from '../core/op.js';
-import { normAxis } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { count } from './count.js';
 import { div } from './div.js';
 import type { ReduceAttrs } from './reduce_sum.js';
-import { reducedShapes, unreduce } from './reduce_sum.js';
+import { emitAxesAttrReduce, reducedShapes, unreduce } from './reduce_sum.js';
 
 
 export const reduceMeanOp: Op<ReduceAttrs> = {
   name: 'reduceMean',
   infer: (ins, a) => [{ dtype: ins[0]!.dtype, shape: reducedShapes(ins[0]!, a).out }],
   grad: ({ inputs, cotangents, attrs }) => [div(unreduce(cotangents[0]!, inputs[0]!, attrs), count(inputs[0]!, attrs.axes))],
-  emit: (ctx, n) => {
-    const axes = n.attrs.axes.map((ax) => normAxis(ax, n.inputMeta[0]!.shape.length));
-    ctx.node('ReduceMean', n.inputs, n.outputs, { axes: { ints: axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
-  },
+  emit: emitAxesAttrReduce('ReduceMean'),
 };
 
 export function reduceMean(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {

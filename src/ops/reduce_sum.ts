@@ -20,6 +20,14 @@ export function unreduce(dy: Tensor, x: Meta, a: ReduceAttrs): Tensor {
   return expand(reshape(dy, reducedShapes(x, a).kept), x.shape);
 }
 
+/** Emission for the opset-17 reductions that take `axes` as an attribute (ReduceMean, ReduceMax, …). */
+export function emitAxesAttrReduce(opType: string): Op<ReduceAttrs>['emit'] {
+  return (ctx, n) => {
+    const axes = n.attrs.axes.map((ax) => normAxis(ax, n.inputMeta[0]!.shape.length));
+    ctx.node(opType, n.inputs, n.outputs, { axes: { ints: axes }, keepdims: { i: n.attrs.keepdims ? 1 : 0 } });
+  };
+}
+
 export const reduceSumOp: Op<ReduceAttrs> = {
   name: 'reduceSum',
   infer: (ins, a) => [{ dtype: ins[0]!.dtype, shape: reducedShapes(ins[0]!, a).out }],
