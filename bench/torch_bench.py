@@ -29,21 +29,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["train", "embed"])
     ap.add_argument("--model", default="vit-b")
-    ap.add_argument("--img-size", type=int, default=224)
+    ap.add_argument("--img-size", default="224", help="S or HxW")
     ap.add_argument("--batch", type=int)
     ap.add_argument("--steps", type=int)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="default: all CPUs, as usfm bench")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dim, depth, heads = PRESETS[a.model]
     batch = a.batch or (8 if a.what == "train" else 1)
     steps = a.steps or (5 if a.what == "train" else 10)
-    model = USFMEncoder(dim, depth, heads, (a.img_size, a.img_size), shared_table=False)
+    h, _, w = a.img_size.partition("x")
+    size = (int(h), int(w or h))
+    model = USFMEncoder(dim, depth, heads, size, shared_table=False)
     for p in model.parameters():
         torch.nn.init.trunc_normal_(p, std=0.02)
-    x = torch.randn(batch, 3, a.img_size, a.img_size)
-    out = {"model": a.model, "img_size": f"{a.img_size}x{a.img_size}", "batch": batch, "steps": steps,
+    x = torch.randn(batch, 3, *size)
+    out = {"model": a.model, "img_size": f"{size[0]}x{size[1]}", "batch": batch, "steps": steps,
            "torch": torch.__version__, "threads": torch.get_num_threads()}
     if a.what == "embed":
         model.eval()

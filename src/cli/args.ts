@@ -35,8 +35,8 @@ export function imgSize(v: unknown): [number, number] | undefined {
   if (!m) throw new UsageError(`--img-size must be S or HxW, got '${String(v)}'`);
   const h = Number(m[1]);
   const w = Number(m[2] ?? m[1]);
-  if (h % 16 || w % 16 || h === 0 || w === 0) throw new UsageError(`--img-size ${h}x${w} must be a positive multiple of 16`);
-  return [h, w];
+  if (h === 0 || w === 0) throw new UsageError(`--img-size ${h}x${w} must be positive`);
+  return [h, w]; // the model checks it against its patch size
 }
 
 export function modelName(v: unknown, fallback?: ModelName): ModelName | undefined {

@@ -11,8 +11,9 @@ import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { imgSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 
-export const embedHelp = `usfm embed --weights CKPT|none [--model vit-t] [--img-size 224] [--batch-size 8] --out OUT.safetensors INPUT...
+export const embedHelp = `usfm embed --weights CKPT|none [--model vit-t] [--img-size S|HxW] [--batch-size 8] --out OUT.safetensors INPUT...
   INPUT: PNG/JPEG/TIFF/WebP images, or .npy/.safetensors (key pixel_values) NCHW float32 batches, already normalised.
+  --img-size defaults to the checkpoint's own size (224 for the official USFM_latest.pth).
   Writes 'pooled' [B,C] and 'tokens' [B,N,C]; --weights none uses a random init (for testing only).`;
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.gif']);
@@ -60,7 +61,7 @@ export async function embed(argv: readonly string[], io: Io): Promise<void> {
     enc = Encoder.random(cfg, 0);
     io.err('usfm: warning: --weights none: random weights, embeddings are meaningless except for testing\n');
   } else {
-    enc = await loadUsfm(weights, { imgSize: size ?? 224, model: modelName(values.model), session: { threads } });
+    enc = await loadUsfm(weights, { imgSize: size, model: modelName(values.model), session: { threads } });
   }
   const hw: [number, number] = [enc.config.imgSize[0], enc.config.imgSize[1]];
   const t0 = performance.now();

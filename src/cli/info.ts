@@ -2,7 +2,7 @@ import type { HostTensor } from '../core/host.js';
 import type { Io } from './io.js';
 import { readCheckpoint } from '../checkpoint/open.js';
 import { presetName } from '../models/usfm/config.js';
-import { loadUsfm } from '../models/usfm/model.js';
+import { UsfmEncoder } from '../models/usfm/model.js';
 import { imgSize, parse } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -19,7 +19,7 @@ export async function info(argv: readonly string[], io: Io): Promise<void> {
   const dtypes = [...new Set(tensors.map((t) => t.dtype))];
   let encoder: Record<string, unknown> = {};
   try {
-    const enc = await loadUsfm(path, { imgSize: imgSize(values['img-size']) });
+    const enc = UsfmEncoder.fromCheckpoint(ck, path, { imgSize: imgSize(values['img-size']) });
     encoder = { loads: true, preset: presetName(enc.config) ?? 'custom', config: enc.config, notes: enc.notes.slice(1) };
   } catch (e) {
     encoder = { loads: false, error: (e as Error).message };

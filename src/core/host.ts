@@ -42,7 +42,7 @@ export function floatToHalf(v: number): number {
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 31) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -56,9 +56,16 @@ export function floatToHalf(v: number): number {
   }
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  e = half >>> 10;
+  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++; // a carry into the exponent is correct rounding
   return sign | half;
+}
+
+/** float32 value → bfloat16 bits, round to nearest even (NaN stays NaN). */
+export function floatToBf16(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  if (Number.isNaN(v)) return 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
 /** bfloat16 bits → float32 value. */

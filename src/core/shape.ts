@@ -2,16 +2,8 @@
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
-export function isConcrete(s: Shape): s is readonly number[] {
-  return s.every((d) => typeof d === 'number');
-}
-
 export function shapeStr(s: Shape): string {
   return `[${s.join(',')}]`;
-}
-
-export function dimEq(a: Dim, b: Dim): boolean {
-  return a === b;
 }
 
 export function shapeEq(a: Shape, b: Shape): boolean {
@@ -30,16 +22,6 @@ export function dimProd(s: Shape): Dim {
   let p: Dim = 1;
   for (const d of s) p = dimMul(p, d);
   return p;
-}
-
-/** Concrete element count; throws for symbolic shapes. */
-export function sizeOf(s: Shape): number {
-  let n = 1;
-  for (const d of s) {
-    if (typeof d !== 'number') throw new Error(`size of symbolic shape ${shapeStr(s)}`);
-    n *= d;
-  }
-  return n;
 }
 
 /** Normalise a possibly negative axis against a rank. */

@@ -3,14 +3,14 @@ import { allocTyped } from '../core/dtype.js';
 import type { Meta } from '../core/tensor.js';
 import { Tensor, constant } from '../core/tensor.js';
 import type { HostTensor } from '../core/host.js';
-import { floatToHalf } from '../core/host.js';
-import type { Attrs } from '../core/op.js';
+import { floatToBf16, floatToHalf } from '../core/host.js';
 
 /** A host scalar (or 1-element tensor of `shape`) of the given dtype. */
 export function hostScalar(v: number, dtype: DType = 'float32', shape: readonly number[] = []): HostTensor {
   const data = allocTyped(dtype, 1);
   if (dtype === 'int64') (data as BigInt64Array)[0] = BigInt(v);
   else if (dtype === 'float16') (data as Uint16Array)[0] = floatToHalf(v);
+  else if (dtype === 'bfloat16') (data as Uint16Array)[0] = floatToBf16(v);
   else (data as Float64Array)[0] = v;
   return { dtype, shape, data };
 }
@@ -31,4 +31,3 @@ export function sameDType(inputs: readonly Meta[], op: string): DType {
   return d;
 }
 
-export const NO_ATTRS: Attrs = {};

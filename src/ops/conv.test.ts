@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CompiledFn } from '../runtime/compiled.js';
 import { nodeBackend } from '../runtime/node.js';
-import { gradcheck, randn } from '../testing/gradcheck.js';
+import { evaluate, gradcheck, randn } from '../testing/gradcheck.js';
 import * as F from './index.js';
 
 // ORT's Conv / ConvTranspose kernels are float32-only. Both ops are linear in each input, so central
@@ -54,4 +54,19 @@ test('symbolic batch: conv, batch norm, pooling, resize, DFT and their gradients
   }
   assert.equal(f.sessions, 1);
   await f.release();
+});
+
+test('convTranspose2d with output_padding ≥ stride adds the bias to the appended rows too (as torch)', async () => {
+  const x = randn([1, 2, 3, 3], 30, 'float32');
+  const w = randn([2, 2, 2, 2], 31, 'float32');
+  const b = randn([2], 32, 'float32');
+  const opts = { stride: 1, dilation: 3, outputPadding: 2 } as const;
+  const [withB] = await evaluate(([xx, ww, bb]) => F.convTranspose2d(xx!, ww!, bb!, opts), [x, w, b]);
+  const [noB] = await evaluate(([xx, ww]) => F.convTranspose2d(xx!, ww!, null, opts), [x, w]);
+  const [, c, h, wd] = withB!.shape as number[];
+  assert.equal(h, 3 + 3 + 2);
+  for (let ch = 0; ch < c!; ch++) for (let i = 0; i < h! * wd!; i++) {
+    const k = ch * h! * wd! + i;
+    assert.ok(Math.abs((withB!.data[k] as number) - (noB!.data[k] as number) - (b.data[ch] as number)) < 1e-6);
+  }
 });

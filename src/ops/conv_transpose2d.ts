@@ -68,10 +68,18 @@ export const convTranspose2dOp: Op<ConvTAttrs> = {
     // uncrops the end padding, then appends zero rows: emit exactly that.
     const endPads = [0, 1].map((i) => a.pads[i + 2]! - a.outputPadding[i]!);
     const pads = [a.pads[0], a.pads[1], Math.max(0, endPads[0]!), Math.max(0, endPads[1]!)] as const;
+    // The bias is added after the Pad, so the appended rows get it too (as in torch).
+    const [x, w0, bias] = n.inputs;
     const t = ctx.tmp('convT');
-    ctx.node('ConvTranspose', n.inputs, [t], onnxConvAttrs({ ...a, pads }, kernel));
+    ctx.node('ConvTranspose', [x!, w0!], [t], onnxConvAttrs({ ...a, pads }, kernel));
     const extra = endPads.map((p) => Math.max(0, -p));
-    ctx.node('Pad', [t, ctx.int64s([0, 0, 0, 0, 0, 0, extra[0]!, extra[1]!])], n.outputs, { mode: { s: 'constant' } });
+    const padded = bias ? ctx.tmp('convT') : n.outputs[0]!;
+    ctx.node('Pad', [t, ctx.int64s([0, 0, 0, 0, 0, 0, extra[0]!, extra[1]!])], [padded], { mode: { s: 'constant' } });
+    if (bias) {
+      const b4 = ctx.tmp('bias');
+      ctx.node('Reshape', [bias, ctx.int64s([1, -1, 1, 1])], [b4]);
+      ctx.node('Add', [padded, b4], n.outputs);
+    }
   },
 };
 

@@ -28,6 +28,18 @@ export function inverseIndex(idx: ArrayLike<bigint | number>, rows: number): { i
   return { inv, width };
 }
 
+/** One inverse-index constant per constant index tensor (e.g. shared by all blocks' relative bias). */
+const inverseCache = new WeakMap<Tensor, { inv: Tensor; width: number; rows: number }>();
+
+function inverseConstant(idx: Tensor & { source: { kind: 'const'; value: { data: unknown } } }, rows: number): { inv: Tensor; width: number } {
+  const hit = inverseCache.get(idx);
+  if (hit && hit.rows === rows) return hit;
+  const { inv, width } = inverseIndex(idx.source.value.data as ArrayLike<bigint | number>, rows);
+  const entry = { inv: constant({ dtype: 'int64', shape: [rows, width], data: inv }), width, rows };
+  inverseCache.set(idx, entry);
+  return entry;
+}
+
 /** Gather rows of `data` along `axis` by integer `indices` (ONNX Gather). */
 export const gatherOp: Op<{ readonly axis: number }> = {
   name: 'gather',
@@ -47,9 +59,9 @@ export const gatherOp: Op<{ readonly axis: number }> = {
     const dy = reshape(cotangents[0]!, [pre, m, post]);
     if (isConst(idx)) {
       // Deterministic segment sum: padded Gather + ReduceSum (ScatterND-add races in ORT).
-      const { inv, width } = inverseIndex(idx.source.value.data as ArrayLike<bigint | number>, rows);
+      const { inv } = inverseConstant(idx, rows);
       const padded = pad(dy, [0, 0, 0], [0, 1, 0]);
-      const picked = gather(padded, constant({ dtype: 'int64', shape: [rows, width], data: inv }), 1);
+      const picked = gather(padded, inv, 1);
       return [reshape(reduceSum(picked, [2]), data.shape), null];
     }
     const base = zerosLike(reshape(data, [pre, rows, post]));

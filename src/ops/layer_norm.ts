@@ -2,6 +2,7 @@ import type { Op } from '../core/op.js';
 import { apply } from '../core/op.js';
 import type { Tensor } from '../core/tensor.js';
 import { hostScalar } from './_util.js';
+import { cast } from './cast.js';
 import { mul } from './mul.js';
 import { reduceMean } from './reduce_mean.js';
 import { reduceSum } from './reduce_sum.js';
@@ -18,11 +19,13 @@ export const layerNormOp: Op<{ readonly eps: number }> = {
     const c = x.shape[x.shape.length - 1];
     for (const p of ins.slice(1)) if (p.shape.length !== 1 || p.shape[0] !== c) throw new Error(`weight/bias must be [${c}]`);
     const stat = [...x.shape.slice(0, -1), 1];
-    return [{ dtype: x.dtype, shape: x.shape }, { dtype: x.dtype, shape: stat }, { dtype: x.dtype, shape: stat }];
+    // ORT keeps Mean/InvStdDev in float32 (stash_type) for half inputs; float64 is spelled out in emit.
+    const sd = x.dtype === 'float64' ? 'float64' : 'float32';
+    return [{ dtype: x.dtype, shape: x.shape }, { dtype: sd, shape: stat }, { dtype: sd, shape: stat }];
   },
   grad: ({ inputs, outputs, cotangents, needs }) => {
     const [x, w] = inputs as [Tensor, Tensor, Tensor];
-    const [, mean, rstd] = outputs as [Tensor, Tensor, Tensor];
+    const [mean, rstd] = [cast(outputs[1]!, x.dtype), cast(outputs[2]!, x.dtype)];
     const dy = cotangents[0];
     if (!dy) return [null, null, null];
     const last = x.rank - 1;

@@ -26,5 +26,6 @@ export const reduceMaxOp: Op<ReduceAttrs> = {
 
 export function reduceMax(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
   const ax = axes ?? x.shape.map((_, i) => i);
+  if (ax.length === 0) return x; // ONNX would reduce everything for an empty axes list
   return apply1(reduceMaxOp, [x], { axes: [...ax], keepdims });
 }

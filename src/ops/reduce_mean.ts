@@ -16,5 +16,6 @@ export const reduceMeanOp: Op<ReduceAttrs> = {
 
 export function reduceMean(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
   const ax = axes ?? x.shape.map((_, i) => i);
+  if (ax.length === 0) return x; // ONNX would reduce everything for an empty axes list
   return apply1(reduceMeanOp, [x], { axes: [...ax], keepdims });
 }

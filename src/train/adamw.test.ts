@@ -38,12 +38,31 @@ for (const threads of [1, 2, 3]) test(`AdamW (${threads} thread(s)) with per-par
 });
 
 test('partition splits ranges into equal shares, cutting a range where needed', () => {
-  const rs = [{ offset: 0, size: 10, decay: 1, stepSize: 1 }, { offset: 10, size: 3, decay: 0.5, stepSize: 2 }, { offset: 20, size: 7, decay: 1, stepSize: 3 }];
+  const rs = [{ offset: 0, size: 10, decay: 1, stepSize: 1, invSqrtBc2: 1 }, { offset: 10, size: 3, decay: 0.5, stepSize: 2, invSqrtBc2: 1 }, { offset: 20, size: 7, decay: 1, stepSize: 3, invSqrtBc2: 1 }];
   const parts = partition(rs, 2);
   assert.deepEqual(parts.map((p) => p.reduce((a, r) => a + r.size, 0)), [10, 10]);
-  assert.deepEqual(parts[1]![0], { offset: 10, size: 3, decay: 0.5, stepSize: 2 });
+  assert.deepEqual(parts[1]![0], { offset: 10, size: 3, decay: 0.5, stepSize: 2, invSqrtBc2: 1 });
   const three = partition(rs, 3);
   assert.deepEqual(three.map((p) => p.reduce((a, r) => a + r.size, 0)), [7, 7, 6]);
-  assert.deepEqual(three[0]![0], { offset: 0, size: 7, decay: 1, stepSize: 1 });
-  assert.deepEqual(three[1]![0], { offset: 7, size: 3, decay: 1, stepSize: 1 });
+  assert.deepEqual(three[0]![0], { offset: 0, size: 7, decay: 1, stepSize: 1, invSqrtBc2: 1 });
+  assert.deepEqual(three[1]![0], { offset: 7, size: 3, decay: 1, stepSize: 1, invSqrtBc2: 1 });
+});
+
+test('each parameter keeps its own step count: a late first gradient moves it by lr, as in torch', async () => {
+  const specs = [
+    { name: 'a', shape: [2], init: zeros, decay: false },
+    { name: 'b', shape: [2], init: zeros, decay: false },
+  ];
+  const ps = new ParamSet(specs, new Map([
+    ['a', { dtype: 'float32', shape: [2], data: Float32Array.from([1, 1]) }],
+    ['b', { dtype: 'float32', shape: [2], data: Float32Array.from([1, 1]) }],
+  ]));
+  const opt = new AdamW(ps, { weightDecay: 0 });
+  await opt.update(new Map([['a', Float32Array.from([0.3, -2])]]), 0.1);
+  await opt.update(new Map([['a', Float32Array.from([0.3, -2])], ['b', Float32Array.from([0.5, -4])]]), 0.1);
+  const b = ps.views().get('b')!.data;
+  assert.ok(Math.abs(b[0]! - 0.9) < 1e-6 && Math.abs(b[1]! - 1.1) < 1e-6, `b = ${b[0]}, ${b[1]}`);
+  const st = opt.state();
+  assert.deepEqual(Array.from(st.paramSteps), [2, 1]);
+  assert.equal(st.step, 2);
 });

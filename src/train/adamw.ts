@@ -29,6 +29,7 @@ export interface AdamWOptions {
   readonly beta1?: number;
   readonly beta2?: number;
   readonly eps?: number;
+  /** Decoupled weight decay (default 0.05, USFM's fine-tuning recipe; torch's own default is 0.01). */
   readonly weightDecay?: number;
   /** Global-norm clipping threshold (0 or undefined: off). */
   readonly clipNorm?: number;
@@ -57,7 +58,10 @@ function shared(n: number): Float32Array {
 }
 
 export interface AdamWState {
+  /** Number of update() calls. */
   readonly step: number;
+  /** Per-parameter step counts (a parameter without a gradient does not advance), in slot order. */
+  readonly paramSteps: Float64Array;
   readonly m: Float32Array;
   readonly v: Float32Array;
 }
@@ -71,6 +75,7 @@ export class AdamW {
   readonly m: Float32Array;
   readonly v: Float32Array;
   private t = 0;
+  private readonly paramSteps: Float64Array;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -84,6 +89,7 @@ export class AdamW {
     const n = params.size;
     this.m = threads > 1 ? shared(n) : new Float32Array(n);
     this.v = threads > 1 ? shared(n) : new Float32Array(n);
+    this.paramSteps = new Float64Array(params.slots.length);
     this.pool = threads > 1 ? this.startPool(threads) : null;
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
@@ -117,23 +123,25 @@ export class AdamW {
       b1: this.beta1,
       b2: this.beta2,
       eps: this.eps,
-      invSqrtBc2: 1 / Math.sqrt(1 - this.beta2 ** this.t),
       clip: this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / (norm + 1e-6) : 1,
     };
-    const bc1 = 1 - this.beta1 ** this.t;
     const ranges: GradRange[] = [];
-    for (const slot of this.params.slots) {
+    this.params.slots.forEach((slot, si) => {
       const g = grads.get(slot.spec.name);
-      if (!g) continue;
+      if (!g) return;
       if (g.length !== slot.size) throw new Error(`gradient for ${slot.spec.name} has ${g.length} values, expected ${slot.size}`);
+      const t = ++this.paramSteps[si]!;
       const a = lr * slot.lrScale;
-      ranges.push({ offset: slot.offset, size: slot.size, decay: slot.decay ? 1 - a * this.weightDecay : 1, stepSize: a / bc1, g, slotOffset: slot.offset });
-    }
+      ranges.push({
+        offset: slot.offset, size: slot.size, decay: slot.decay ? 1 - a * this.weightDecay : 1,
+        stepSize: a / (1 - this.beta1 ** t), invSqrtBc2: 1 / Math.sqrt(1 - this.beta2 ** t), g, slotOffset: slot.offset,
+      });
+    });
     const shares = partition(ranges, (this.pool?.workers.length ?? 0) + 1);
     const others = this.pool ? this.startShares(this.pool, shares.slice(1), consts) : Promise.resolve();
     const p = this.params.flat;
     for (const r of shares[0]!) {
-      adamwKernel(p, r.g, r.offset - r.slotOffset, this.m, this.v, r.offset, r.size, consts.b1, consts.b2, r.decay, r.stepSize, consts.invSqrtBc2, consts.eps, consts.clip);
+      adamwKernel(p, r.g, r.offset - r.slotOffset, this.m, this.v, r.offset, r.size, consts.b1, consts.b2, r.decay, r.stepSize, r.invSqrtBc2, consts.eps, consts.clip);
     }
     await others;
     if (this.pool) for (const share of shares.slice(1)) for (const r of share) p.set(this.pool.p.subarray(r.offset, r.offset + r.size), r.offset);
@@ -164,12 +172,15 @@ export class AdamW {
       }
     }
     return Promise.all(pool.workers.map((w, i) => new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => { w.off('message', onDone); reject(e); };
-      const onDone = (): void => { w.off('error', onError); w.unref(); resolve(); };
+      const cleanup = (): void => { w.off('message', onDone); w.off('error', onError); w.off('exit', onExit); w.unref(); };
+      const onError = (e: Error): void => { cleanup(); reject(new Error(`AdamW worker failed: ${e.message}`)); };
+      const onExit = (code: number): void => { cleanup(); reject(new Error(`AdamW worker exited (code ${code}) during an update`)); };
+      const onDone = (): void => { cleanup(); resolve(); };
       w.ref(); // keep the process alive while a share is in flight
       w.once('message', onDone);
       w.once('error', onError);
-      const ranges: KernelRange[] = shares[i]!.map(({ offset, size, decay, stepSize }) => ({ offset, size, decay, stepSize }));
+      w.once('exit', onExit);
+      const ranges: KernelRange[] = shares[i]!.map(({ offset, size, decay, stepSize, invSqrtBc2 }) => ({ offset, size, decay, stepSize, invSqrtBc2 }));
       const msg: WorkerMessage = { kind: 'step', ranges, consts };
       w.postMessage(msg);
     }))).then(() => undefined);
@@ -180,14 +191,17 @@ export class AdamW {
     if (this.pool) await Promise.all(this.pool.workers.map((w) => w.terminate()));
   }
 
+  /** A copy of the optimizer state (safe to save while training goes on). */
   state(): AdamWState {
-    return { step: this.t, m: this.m, v: this.v };
+    return { step: this.t, paramSteps: this.paramSteps.slice(), m: this.m.slice(), v: this.v.slice() };
   }
 
   restore(s: AdamWState): void {
     if (s.m.length !== this.m.length || s.v.length !== this.v.length) throw new Error('optimizer state does not match the parameters');
     this.m.set(s.m);
     this.v.set(s.v);
+    if (s.paramSteps.length !== this.paramSteps.length) throw new Error('optimizer state does not match the parameters');
+    this.paramSteps.set(s.paramSteps);
     this.t = s.step;
   }
 }

@@ -4,16 +4,16 @@ export interface KernelRange {
   readonly size: number;
   /** Multiplier applied to p before the step: 1 − lr·wd for decayed params, else 1. */
   readonly decay: number;
-  /** lr / (1 − β1^t). */
+  /** lr / (1 − β1^t), t = this parameter's own step count (as torch). */
   readonly stepSize: number;
+  /** 1 / √(1 − β2^t). */
+  readonly invSqrtBc2: number;
 }
 
 export interface KernelConsts {
   readonly b1: number;
   readonly b2: number;
   readonly eps: number;
-  /** 1 / √(1 − β2^t). */
-  readonly invSqrtBc2: number;
   /** Gradient scale from global-norm clipping (1 = none). */
   readonly clip: number;
 }
@@ -42,7 +42,7 @@ export function adamwKernel(
 
 /** Run the kernel over ranges of flat buffers (gradients at the same offsets as parameters). */
 export function runRanges(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, ranges: readonly KernelRange[], k: KernelConsts): void {
-  for (const r of ranges) adamwKernel(p, g, r.offset, m, v, r.offset, r.size, k.b1, k.b2, r.decay, r.stepSize, k.invSqrtBc2, k.eps, k.clip);
+  for (const r of ranges) adamwKernel(p, g, r.offset, m, v, r.offset, r.size, k.b1, k.b2, r.decay, r.stepSize, r.invSqrtBc2, k.eps, k.clip);
 }
 
 /** Cut ranges into `parts` pieces of about equal element count (ranges may be split; extra fields are kept). */

@@ -44,6 +44,10 @@ export class ParamSet {
     return this.flat.length;
   }
 
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   slot(name: string): ParamSlot {
     const s = this.byName.get(name);
     if (!s) throw new Error(`unknown parameter ${name}`);

@@ -1,6 +1,6 @@
 import type { HostTensor } from '../core/host.js';
 import type { Tensor } from '../core/tensor.js';
-import { add, grad, mul, reduceSum } from '../ops/index.js';
+import { add, grad, mul, reduceSum, scalar } from '../ops/index.js';
 
 const GRAD_SQ = 'grad_sq_norm';
 import type { ParamSpec } from '../nn/var_builder.js';
@@ -43,12 +43,14 @@ export class TrainStep {
       const gs = grad(loss, wrt);
       const out: Record<string, Tensor> = { loss, ...(extra ?? {}) };
       this.trainable.forEach((s, i) => { out[`grad.${s.name}`] = gs[i]!; });
-      out[GRAD_SQ] = gs.map((g) => reduceSum(mul(g, g))).reduce((a, b) => add(a, b));
+      out[GRAD_SQ] = gs.map((g) => reduceSum(mul(g, g))).reduce((a, b) => add(a, b), scalar(0));
       return out;
     }, { ...opts, session: { memPattern: false, ...opts.session } });
   }
 
   async run(batch: Readonly<Record<string, HostTensor>>): Promise<StepResult> {
+    const clash = Object.keys(batch).find((k) => this.params.has(k));
+    if (clash) throw new Error(`batch input '${clash}' has the name of a parameter`);
     const feeds: Record<string, HostTensor> = { ...Object.fromEntries(this.params.views()), ...batch };
     const r = await this.fn.run(feeds);
     const grads = new Map<string, Float32Array>();

@@ -59,3 +59,17 @@ test('filter is strict: missing, unexpected and mis-shaped keys are named', () =
   });
   assert.deepEqual(ok.missing, ['head.weight']);
 });
+
+test('filter resizes by window, not row count: a 3×2 table loaded for a 2×3 window is resampled', () => {
+  const src = { ...cfg, imgSize: [48, 32] as [number, number] };
+  const dst = { ...cfg, imgSize: [32, 48] as [number, number] };
+  const rng = new Rng(3);
+  const ck = new Map<string, HostTensor>(encoderSpecs(src).map((s) => [s.name, initialise(s.shape, truncNormal(0.5), rng)]));
+  const table = ck.get('blocks.0.attn.relative_position_bias_table')!;
+  assert.equal(tableRows(3, 2), tableRows(2, 3));
+  const r = usfmCheckpointFilter(ck, encoderSpecs(dst), { file: 'x.safetensors', sourceWindow: [3, 2], targetWindow: [2, 3] });
+  assert.ok(r.notes.some((n) => /resized relative position tables 3×2 → 2×3/.test(n)));
+  assert.notDeepEqual(r.tensors.get('blocks.0.attn.relative_position_bias_table')!.data, table.data);
+  const same = usfmCheckpointFilter(ck, encoderSpecs(src), { file: 'x.safetensors', sourceWindow: [3, 2], targetWindow: [3, 2] });
+  assert.deepEqual(same.tensors.get('blocks.0.attn.relative_position_bias_table')!.data, table.data);
+});

@@ -91,9 +91,12 @@ export function usfmCheckpointFilter(raw: ReadonlyMap<string, HostTensor>, specs
   for (const [k, v] of out) {
     if (!(k === SHARED_TABLE || BLOCK_TABLE.test(k))) continue;
     const target = want.get(k);
-    if (!target || target.shape[0] === v.shape[0]) continue;
-    const from = opts.sourceWindow ?? squareWindow(v.shape[0]!, opts.file, k);
-    out.set(k, resizeRelPosTable(v, from, opts.targetWindow));
+    if (!target) continue;
+    // Decide by window, not row count: e.g. 24×16 and 16×24 windows have equally many rows.
+    const to = opts.targetWindow;
+    const from = opts.sourceWindow ?? (target.shape[0] === v.shape[0] ? to : squareWindow(v.shape[0]!, opts.file, k));
+    if (from[0] === to[0] && from[1] === to[1]) continue;
+    out.set(k, resizeRelPosTable(v, from, to));
     if (k === SHARED_TABLE || k.startsWith('blocks.0.')) notes.push(`resized relative position tables ${from.join('×')} → ${opts.targetWindow.join('×')}`);
   }
   const unexpected = [...out.keys()].filter((k) => !want.has(k));

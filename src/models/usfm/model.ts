@@ -1,5 +1,6 @@
 import type { HostTensor } from '../../core/host.js';
 import { Rng } from '../../core/random.js';
+import type { AnyCheckpoint } from '../../checkpoint/open.js';
 import { readCheckpoint } from '../../checkpoint/open.js';
 import { writeSafetensors } from '../../checkpoint/safetensors.js';
 import { initialise } from '../../nn/init.js';
@@ -16,6 +17,16 @@ import { usfmEncoder } from './encoder.js';
 import { tableRows } from './rel_pos.js';
 
 export const CONFIG_KEY = 'usfm.config';
+
+/** Run `fn`; an error it throws is re-thrown as one line prefixed with the file's name. */
+function aboutFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.startsWith(`${file}:`) ? msg : `${file}: ${msg}`);
+  }
+}
 
 export interface LoadOptions {
   /** Input size (square side or [h, w]); tables are resized to it. Default: the checkpoint's, else 224. */
@@ -54,8 +65,11 @@ export function detectConfig(
 ): UsfmConfig & { sourceWindow: [number, number] } {
   const saved = metadata[CONFIG_KEY];
   if (saved) {
-    const cfg = JSON.parse(saved) as UsfmConfig;
-    validateConfig(cfg);
+    const cfg = aboutFile(file, () => {
+      const c = JSON.parse(saved) as UsfmConfig;
+      validateConfig(c);
+      return c;
+    });
     return { ...cfg, sourceWindow: windowOf(cfg) };
   }
   const find = (suffix: string): HostTensor | undefined => [...tensors].find(([k]) => k === suffix || k.endsWith(`.${suffix}`))?.[1];
@@ -78,7 +92,7 @@ export function detectConfig(
   else if (hint && tableRows(hint[0] / patchSize, hint[1] / patchSize) === rows) win = [hint[0] / patchSize, hint[1] / patchSize];
   else throw new Error(`${file}: relative position tables have ${rows} rows, which is not a square window; pass the image size the checkpoint was trained at`);
   const cfg = { ...makeConfig('vit-b'), embedDim, depth, heads, inChans, patchSize, sharedRelPos: !!shared, imgSize: [win[0] * patchSize, win[1] * patchSize] as [number, number] };
-  validateConfig(cfg);
+  aboutFile(file, () => validateConfig(cfg));
   return { ...cfg, sourceWindow: win };
 }
 
@@ -99,7 +113,11 @@ export class UsfmEncoder {
   }
 
   static async load(path: string, opts: LoadOptions = {}): Promise<UsfmEncoder> {
-    const ck = await readCheckpoint(path);
+    return UsfmEncoder.fromCheckpoint(await readCheckpoint(path), path, opts);
+  }
+
+  /** Build from an already-read checkpoint (`path` names it in messages). */
+  static fromCheckpoint(ck: AnyCheckpoint, path: string, opts: LoadOptions = {}): UsfmEncoder {
     const want = opts.imgSize === undefined ? undefined : typeof opts.imgSize === 'number' ? [opts.imgSize, opts.imgSize] as const : opts.imgSize;
     const detected = detectConfig(ck.tensors, ck.metadata, path, want);
     const { sourceWindow, ...base } = detected;
@@ -110,7 +128,7 @@ export class UsfmEncoder {
     const size = opts.imgSize ?? base.imgSize;
     const imgSize: [number, number] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
     const cfg: UsfmConfig = { ...base, imgSize };
-    validateConfig(cfg);
+    aboutFile(path, () => validateConfig(cfg));
     const { tensors, notes } = usfmCheckpointFilter(ck.tensors, encoderSpecs(cfg), {
       file: path,
       sourceWindow,
