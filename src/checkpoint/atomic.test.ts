@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempPathFor, writeFileAtomic } from './atomic.js';
+import { checkWritable, tempPathFor, writeFileAtomic } from './atomic.js';
 import { scratch } from './testing/tmp.js';
 
 const tmp = await scratch();
@@ -49,4 +49,41 @@ test('temp names are hidden siblings of the target', () => {
   const a = tempPathFor('/some/dir/model.safetensors');
   assert.match(a, /^\/some\/dir\/\.model\.safetensors\.\d+\.[0-9a-f]{12}\.tmp$/);
   assert.notEqual(a, tempPathFor('/some/dir/model.safetensors'));
+});
+
+test('write failures name the target, never the hidden temp file', async () => {
+  const dir = join(tmp.dir, 'missing-dir');
+  const target = join(dir, 'out.bin');
+  await assert.rejects(writeFileAtomic(target, [enc.encode('x')]), (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.equal(e.message, `${target}: cannot write (directory ${dir} does not exist)`);
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOENT');
+    return true;
+  });
+  const dirTarget = join(tmp.dir, 'dir-target');
+  await mkdir(join(dirTarget, 'child'), { recursive: true });
+  await assert.rejects(writeFileAtomic(dirTarget, [enc.encode('data')]), (e: unknown) => {
+    assert.ok(e instanceof Error && e.message.startsWith(`${dirTarget}: cannot write (`), String(e));
+    assert.ok(!e.message.includes('.tmp'), e.message);
+    return true;
+  });
+});
+
+test('checkWritable accepts new and existing files in writable directories and refuses the rest up front', async () => {
+  await checkWritable(join(tmp.dir, 'new.bin'));
+  await checkWritable(await tmp.file('exists.bin', 'x'));
+  const cases: Array<[string, string, string]> = [
+    [join(tmp.dir, 'nope', 'x.bin'), `directory ${join(tmp.dir, 'nope')} does not exist`, 'ENOENT'],
+    [join(tmp.dir, 'exists.bin', 'x.bin'), `${join(tmp.dir, 'exists.bin')} is not a directory`, 'ENOTDIR'],
+    [tmp.dir, 'is a directory', 'EISDIR'],
+  ];
+  // (EACCES cannot be provoked here: tests and CI run as root, which may write anywhere.)
+  for (const [path, reason, code] of cases) {
+    await assert.rejects(checkWritable(path), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.message, `${path}: cannot write (${reason})`);
+      assert.equal((e as NodeJS.ErrnoException).code, code);
+      return true;
+    }, path);
+  }
 });

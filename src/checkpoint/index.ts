@@ -8,7 +8,7 @@ export type { FlatCheckpoint, JsonValue } from './flatten.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
 export type { SafetensorsFile } from './safetensors.js';
 export type { SafetensorsEntry, SafetensorsHeader } from './safetensors-header.js';
-export { writeFileAtomic } from './atomic.js';
+export { checkWritable, writeFileAtomic } from './atomic.js';
 export type { ChunkSource } from './atomic.js';
 export { ZipArchive } from './zip.js';
 export type { ZipEntry } from './zip.js';

@@ -11,6 +11,7 @@ import { CheckpointError } from './errors.js';
 import type { StorageDType, StorageRef, TensorRef } from './torch-refs.js';
 import { STORAGE_ELEMENT_SIZE } from './torch-refs.js';
 import type { ZipArchive } from './zip.js';
+import { MAX_DEFLATE_RATIO } from './zip.js';
 
 interface Elems { [index: number]: number | bigint }
 
@@ -70,9 +71,53 @@ function gather(src: AnyTypedArray, dtype: DType, ref: TensorRef): AnyTypedArray
   return out;
 }
 
+/** Headroom every checkpoint gets for materialised tensors, whatever its size. */
+export const MATERIALISE_SLACK_BYTES = 64 * 1024 * 1024;
+/** Materialised tensors may take this many times the file (or its storages, if larger) in memory. */
+export const MATERIALISE_RATIO = 4;
+
+function outputElementSize(dtype: StorageDType): number {
+  return dtype === 'int16' ? 4 : STORAGE_ELEMENT_SIZE[dtype];
+}
+
+/**
+ * Views may overlap (zero strides): a 1-element storage viewed as [2^20, 2^10]
+ * passes every bounds check yet materialises 2^30 elements. Refuse trees whose
+ * tensors would need more memory than the file can justify; broadcast views
+ * (torch's `expand`) stay allowed within that budget.
+ */
+function checkMemoryBudget(archive: ZipArchive, byStorage: ReadonlyMap<StorageRef, ReadonlyArray<[string, TensorRef]>>): void {
+  let storageBytes = 0;
+  for (const s of byStorage.keys()) storageBytes += s.numel * STORAGE_ELEMENT_SIZE[s.dtype];
+  if (storageBytes > MAX_DEFLATE_RATIO * archive.fileSize) {
+    throw new CheckpointError(archive.path, `storages declare ${storageBytes} bytes, more than a ${archive.fileSize}-byte zip can hold`);
+  }
+  const budget = MATERIALISE_RATIO * Math.max(archive.fileSize, storageBytes) + MATERIALISE_SLACK_BYTES;
+  let total = 0;
+  let largest: [string, TensorRef, number] | undefined;
+  for (const users of byStorage.values()) {
+    for (const [name, ref] of users) {
+      const bytes = ref.numel * outputElementSize(ref.storage.dtype);
+      total += bytes;
+      if (!largest || bytes > largest[2]) largest = [name, ref, bytes];
+    }
+  }
+  if (total > budget && largest) {
+    const [name, ref, bytes] = largest;
+    throw new CheckpointError(archive.path, `tensors would need ${total} bytes once materialised, more than the ${budget} this file allows `
+      + `(largest: "${name}", ${ref.storage.dtype}[${ref.shape.join(', ')}] = ${bytes} bytes, a view of storage ${ref.storage.key} with ${ref.storage.numel} elements)`);
+  }
+}
+
+function wrap(archive: ZipArchive, what: string, e: unknown): CheckpointError {
+  if (e instanceof CheckpointError) return e;
+  return new CheckpointError(archive.path, `${what}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
 /**
  * Materialise `refs` (name → TensorRef) from `archive`, whose storages live at
- * `<prefix>data/<key>`. Storages are read in file order, one at a time.
+ * `<prefix>data/<key>`. Storages are read in file order, one at a time. Every
+ * failure is a CheckpointError naming the archive.
  */
 export async function materialiseTensors(
   archive: ZipArchive,
@@ -97,20 +142,31 @@ export async function materialiseTensors(
     return { storage, users, entry, at: await archive.dataOffset(entry) };
   }));
   jobs.sort((a, b) => a.at - b.at);
+  checkMemoryBudget(archive, byStorage);
 
   const out = new Map<string, HostTensor>();
   for (const { storage, users, entry } of jobs) {
     const bytes = await archive.read(entry);
     const elSize = STORAGE_ELEMENT_SIZE[storage.dtype];
-    if (bigEndian) byteSwap(bytes.subarray(0, storage.numel * elSize), elSize);
-    const { dtype, data } = typedView(storage.dtype, bytes.buffer, storage.numel);
+    let view: { dtype: DType; data: AnyTypedArray };
+    try {
+      if (bigEndian) byteSwap(bytes.subarray(0, storage.numel * elSize), elSize);
+      view = typedView(storage.dtype, bytes.buffer, storage.numel);
+    } catch (e) {
+      throw wrap(archive, `storage ${storage.key} (${storage.dtype}[${storage.numel}])`, e);
+    }
+    const { dtype, data } = view;
     for (const [name, ref] of users) {
-      const n = ref.numel;
-      let tensorData: AnyTypedArray;
-      if (!ref.isContiguous) tensorData = gather(data, dtype, ref);
-      else if (users.length === 1 && ref.offset === 0 && n === storage.numel) tensorData = data;
-      else tensorData = data.slice(ref.offset, ref.offset + n);
-      out.set(name, { dtype, shape: [...ref.shape], data: tensorData } as HostTensor);
+      try {
+        const n = ref.numel;
+        let tensorData: AnyTypedArray;
+        if (!ref.isContiguous) tensorData = gather(data, dtype, ref);
+        else if (users.length === 1 && ref.offset === 0 && n === storage.numel) tensorData = data;
+        else tensorData = data.slice(ref.offset, ref.offset + n);
+        out.set(name, { dtype, shape: [...ref.shape], data: tensorData } as HostTensor);
+      } catch (e) {
+        throw wrap(archive, `tensor "${name}" (${storage.dtype}[${ref.shape.join(', ')}])`, e);
+      }
     }
   }
   // Keep the caller's key order rather than file order.

@@ -128,3 +128,24 @@ test('numpy scalars and protocol-2 bytes decode', () => {
   const dt = load(new PickleWriter().proto(2).global('numpy', 'dtype').str('i8').bool(false).bool(true).raw(0x87).reduce().stop());
   assert.ok(dt instanceof NumpyDType && dt.code === 'i8');
 });
+
+test('huge APPENDS, SETITEMS, ADDITEMS, FROZENSET and set(list) do not overflow the call stack', () => {
+  const n = 300_000;
+  const items = (w: PickleWriter, pairs = false): PickleWriter => {
+    for (let i = 0; i < n; i++) {
+      if (pairs) w.int(i); // distinct keys
+      w.int(i & 0xff);
+    }
+    return w;
+  };
+  const list = load(items(new PickleWriter().proto(2).emptyList().mark()).appends().stop());
+  assert.ok(Array.isArray(list) && list.length === n);
+  const dict = load(items(new PickleWriter().proto(2).emptyDict().mark().raw(0x4a).u32(-1).int(0), true).setitems().stop());
+  assert.ok(dict instanceof PyDict && dict.size === n + 1);
+  const added = load(items(new PickleWriter().proto(4).raw(0x8f).mark()).raw(0x90).stop());
+  assert.ok(added instanceof PySet && added.items.length === n);
+  const frozen = load(items(new PickleWriter().proto(4).mark()).raw(0x91).stop());
+  assert.ok(frozen instanceof PySet && frozen.frozen && frozen.items.length === n);
+  const viaCall = load(items(new PickleWriter().proto(2).global('builtins', 'set').emptyList().mark()).appends().raw(0x85).reduce().stop());
+  assert.ok(viaCall instanceof PySet && viaCall.items.length === n);
+});

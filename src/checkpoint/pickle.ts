@@ -170,7 +170,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PickleValu
       case OP.TUPLE3: { const c = pop(); const b = pop(); const a = pop(); stack.push(tuple([a, b, c])); break; }
       case OP.LIST: stack.push(popMark()); break;
       case OP.DICT: { const items = popMark(); const d = new PyDict(); setItems(d, items); stack.push(d); break; }
-      case OP.FROZENSET: { const s = new PySet(true); s.items.push(...popMark()); stack.push(s); break; }
+      case OP.FROZENSET: { const s = new PySet(true); for (const x of popMark()) s.items.push(x); stack.push(s); break; }
       case OP.APPEND: { const v = pop(); appendItems(top(), [v]); break; }
       case OP.APPENDS: { const items = popMark(); appendItems(top(), items); break; }
       case OP.SETITEM: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }
@@ -179,7 +179,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PickleValu
         const items = popMark();
         const s = top();
         if (!(s instanceof PySet) || s.frozen) fail(`cannot add items to a ${describe(s)}`);
-        s.items.push(...items);
+        for (const x of items) s.items.push(x);
         break;
       }
       case OP.BINPUT: memo.set(u8(), top()); break;

@@ -76,7 +76,8 @@ async function readTree(path: string, archive: ZipArchive): Promise<PthTree> {
   try {
     tree = unpickle(await archive.read(pkls[0]!), options);
   } catch (e) {
-    if (!(e instanceof PickleError)) throw e;
+    if (e instanceof CheckpointError) throw e;
+    if (!(e instanceof PickleError)) throw new CheckpointError(path, `${pkls[0]!.name}: ${(e as Error).message}`);
     const code: CheckpointErrorCode = e.kind;
     throw new CheckpointError(path, e.kind === 'refused' ? e.message : `${pkls[0]!.name}: ${e.message}`, code);
   }
@@ -104,7 +105,13 @@ export async function loadPth(path: string): Promise<PthCheckpoint> {
     } catch (e) {
       throw new CheckpointError(path, (e as Error).message);
     }
-    const tensors = await materialiseTensors(archive, prefix, byteorder === 'big', flat.tensors);
+    let tensors: Map<string, HostTensor>;
+    try {
+      tensors = await materialiseTensors(archive, prefix, byteorder === 'big', flat.tensors);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
+      throw new CheckpointError(path, `cannot load tensors (${(e as Error).message})`);
+    }
     return { tensors, meta: flat.meta };
   } finally {
     await archive.close();

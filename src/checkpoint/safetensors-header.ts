@@ -6,6 +6,7 @@
 import type { DType } from '../core/dtype.js';
 import { BYTES_PER_ELEMENT } from '../core/dtype.js';
 import type { HostTensor } from '../core/host.js';
+import { setOwn } from './set-own.js';
 
 export const SAFETENSORS_DTYPE: Readonly<Record<DType, string>> = {
   float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64',
@@ -35,10 +36,6 @@ function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -42,6 +42,7 @@ function rebuildTensor(args: readonly PickleValue[]): PickleValue {
   const stride = ints(strideV, 'stride');
   if (offset < 0) throw new Error(`negative storage offset ${offset}`);
   if (stride.length !== shape.length) throw new Error(`size has ${shape.length} dims but stride has ${stride.length}`);
+  if (!Number.isSafeInteger(shape.reduce((a, d) => a * d, 1))) throw new Error(`view of size [${shape.join(', ')}] has too many elements`);
   if (!shape.includes(0)) {
     let last = offset;
     shape.forEach((d, i) => { last += (d - 1) * stride[i]!; });
@@ -83,7 +84,7 @@ function makeSet(frozen: boolean): GlobalSpec {
   return {
     call: (args) => {
       const s = new PySet(frozen);
-      s.items.push(...items(args[0], frozen ? 'frozenset' : 'set'));
+      for (const x of items(args[0], frozen ? 'frozenset' : 'set')) s.items.push(x);
       return s;
     },
   };
@@ -133,6 +134,7 @@ export function torchUnpickleOptions(): UnpickleOptions & { readonly storages: R
     if (!dtype) throw new Error(`unsupported storage type ${describe(type)}`);
     if (typeof key !== 'string' || !/^[\w.-]+$/.test(key)) throw new Error(`bad storage key ${describe(key)}`);
     const numel = asInt(numelV, 'storage numel');
+    if (numel < 0) throw new Error(`storage ${key} has a negative element count (${numel})`);
     const known = storages.get(key);
     if (known) {
       if (known.dtype !== dtype || known.numel !== numel) {

@@ -6,11 +6,16 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'fflate';
+import { crc32 } from './crc32.js';
 import { CheckpointError } from './errors.js';
 import { readFully } from './read-fully.js';
 
 export const ZIP_STORED = 0;
 export const ZIP_DEFLATED = 8;
+/** Deflate expands at most 1032:1 (258-byte matches in about two bits each); a declared size beyond that is a lie. */
+export const MAX_DEFLATE_RATIO = 1032;
+/** Stored entries are read in chunks of this size, each checksummed while the next is read. */
+const CRC_CHUNK = 8 * 1024 * 1024;
 
 export interface ZipEntry {
   readonly name: string;
@@ -103,32 +108,63 @@ export class ZipArchive {
     return start;
   }
 
+  /** A zeroed buffer for the entry's `size` bytes; sizes the runtime cannot allocate are reported, not thrown raw. */
+  private alloc(entry: ZipEntry): Uint8Array<ArrayBuffer> {
+    try {
+      return new Uint8Array(entry.size);
+    } catch (e) {
+      this.fail(`entry ${entry.name} is too large to load (${entry.size} bytes: ${(e as Error).message})`, 'unsupported');
+    }
+  }
+
+  /** Fill `out` from file offset `start` and return its CRC-32, checksumming each chunk while the next one is read. */
+  private async readChecksummed(out: Uint8Array, start: number): Promise<number> {
+    const chunk = (from: number): Promise<void> =>
+      from < out.length ? readFully(this.path, this.fh, out.subarray(from, Math.min(from + CRC_CHUNK, out.length)), start + from) : Promise.resolve();
+    let crc = 0;
+    let pending = chunk(0);
+    for (let from = 0; from < out.length; from += CRC_CHUNK) {
+      await pending;
+      pending = chunk(from + CRC_CHUNK);
+      crc = crc32(out.subarray(from, Math.min(from + CRC_CHUNK, out.length)), crc);
+    }
+    await pending;
+    return crc;
+  }
+
   /**
    * The entry's uncompressed bytes in a fresh, exclusively owned buffer
-   * (byteOffset 0, so any typed-array view of it is aligned).
+   * (byteOffset 0, so any typed-array view of it is aligned), checked
+   * against the entry's CRC-32.
    */
   async read(entry: ZipEntry): Promise<Uint8Array<ArrayBuffer>> {
     if (entry.flags & 1) this.fail(`entry ${entry.name} is encrypted`, 'unsupported');
     const start = await this.dataOffset(entry);
+    let out: Uint8Array<ArrayBuffer>;
+    let crc: number;
     if (entry.method === ZIP_STORED) {
       if (entry.compressedSize !== entry.size) this.fail(`corrupt zip (stored entry ${entry.name} has mismatched sizes)`);
-      const out = new Uint8Array(entry.size);
-      await readFully(this.path, this.fh, out, start);
-      return out;
-    }
-    if (entry.method === ZIP_DEFLATED) {
+      out = this.alloc(entry);
+      crc = await this.readChecksummed(out, start);
+    } else if (entry.method === ZIP_DEFLATED) {
+      if (entry.size > MAX_DEFLATE_RATIO * entry.compressedSize + 64) {
+        this.fail(`corrupt zip (entry ${entry.name} declares ${entry.size} bytes, more than ${entry.compressedSize} deflated bytes can hold)`);
+      }
       const packed = new Uint8Array(entry.compressedSize);
       await readFully(this.path, this.fh, packed, start);
-      let out: Uint8Array<ArrayBuffer>;
+      const target = this.alloc(entry);
       try {
-        out = inflateSync(packed, { out: new Uint8Array(entry.size) });
+        out = inflateSync(packed, { out: target });
       } catch (e) {
         this.fail(`corrupt zip (entry ${entry.name}: ${(e as Error).message})`);
       }
       if (out.length !== entry.size) this.fail(`corrupt zip (entry ${entry.name} inflates to ${out.length} bytes, expected ${entry.size})`);
-      return out;
+      crc = crc32(out);
+    } else {
+      this.fail(`entry ${entry.name} uses unsupported compression method ${entry.method}`, 'unsupported');
     }
-    this.fail(`entry ${entry.name} uses unsupported compression method ${entry.method}`, 'unsupported');
+    if (crc !== entry.crc32) this.fail(`entry ${entry.name} is corrupt (CRC mismatch)`);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,7 @@ test('bad inputs: one line naming the file, non-zero exit, no partial output', a
     [['embed', '--weights', ckpt, '--img-size', '32', '--out', out, join(root, 'README.md')], /README\.md: unsupported input type '\.md'/],
     [['embed', '--weights', ckpt, '--img-size', '48', '--out', out, join(tmp, 'batch.npy')], /batch\.npy: tensor has shape \[2,3,32,32\], expected \[B,3,48,48\]/],
     [['embed', '--weights', ckpt, '--out', out], /no inputs/],
+    [['embed', '--weights', ckpt, '--out', join(tmp, 'no-such-dir', 'e.safetensors'), img], /no-such-dir\/e\.safetensors: cannot write \(directory .* does not exist\)/],
     [['embed', '--weights', ckpt, '--img-size', '30', '--out', out, img], /small_shared\.pth: image size 30×30 must be a positive multiple of the patch size 16/],
   ];
   const truncated = join(tmp, 'truncated.pth');

@@ -8,6 +8,7 @@ import { makeConfig } from '../models/usfm/config.js';
 import type { UsfmEncoder } from '../models/usfm/model.js';
 import { loadUsfm, UsfmEncoder as Encoder } from '../models/usfm/model.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
+import { checkWritable } from '../checkpoint/atomic.js';
 import { imgSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -55,6 +56,7 @@ export async function embed(argv: readonly string[], io: Io): Promise<void> {
   const batchSize = int(values['batch-size'], 'batch-size', 8);
   const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1);
   const size = imgSize(values['img-size']);
+  await checkWritable(out); // fail before the work, not after it
   let enc: UsfmEncoder;
   if (weights === 'none') {
     const cfg = makeConfig(modelName(values.model, 'vit-t')!, { imgSize: size ?? [224, 224] });

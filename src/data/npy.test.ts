@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -94,6 +94,20 @@ describe('writeNpy', () => {
       assert.deepEqual(parseNpy(encodeNpy(t)), t);
     }
     assert.match(new TextDecoder().decode(encodeNpy(hostTensor('float32', [5])).subarray(10, 70)), /'shape': \(5,\)/);
+  });
+
+  it('replaces the file atomically: links to the old file keep the old bytes, failures name the target', async () => {
+    const path = join(dir, 'atomic.npy');
+    const alias = join(dir, 'alias.npy');
+    writeFileSync(path, 'old contents');
+    linkSync(path, alias);
+    const t = hostTensor('int32', [2], new Int32Array([4, 5]));
+    await writeNpy(path, t);
+    assert.deepEqual(await readNpy(path), t);
+    assert.equal(readFileSync(alias, 'utf8'), 'old contents', 'a new file was renamed into place, not the old one overwritten');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    const missing = join(dir, 'no-such-dir', 'x.npy');
+    await assert.rejects(writeNpy(missing, t), { message: `${missing}: cannot write (directory ${join(dir, 'no-such-dir')} does not exist)` });
   });
 
   it('parses a .npy held in an unaligned subarray', () => {

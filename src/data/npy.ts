@@ -2,7 +2,8 @@
  * NumPy `.npy` reading (format versions 1, 2 and 3) into HostTensor, and writing.
  * Fortran-ordered arrays are transposed to C order; big-endian data is byte-swapped.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../checkpoint/atomic.js';
 import type { DType, TypedArrayFor } from '../core/dtype.js';
 import { BYTES_PER_ELEMENT } from '../core/dtype.js';
 import type { HostTensor } from '../core/host.js';
@@ -154,7 +155,7 @@ export function encodeNpy(tensor: HostTensor): Uint8Array {
   return out;
 }
 
-/** Write a tensor to a `.npy` file. */
+/** Write a tensor to a `.npy` file atomically: a crash or failure leaves any previous file intact. */
 export async function writeNpy(path: string, tensor: HostTensor): Promise<void> {
-  await writeFile(path, encodeNpy(tensor));
+  await writeFileAtomic(path, [encodeNpy(tensor)]);
 }
