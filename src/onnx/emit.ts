@@ -115,17 +115,6 @@ export function emitModel(spec: ModelSpec): { bytes: Uint8Array; stats: EmitStat
   }
   const e = new Emitter(symbols);
   const constNames = new Map<number, string>();
-  // A node output that is a graph output takes the output's name directly: an Identity would copy it
-  // (for a training step that is every gradient, i.e. a copy of all parameters per step).
-  const renamed = new Map<number, string>();
-  const taken = new Set(spec.inputs.map(valueName));
-  for (const { name, tensor } of spec.outputs) {
-    if (tensor.source.kind === 'node' && !renamed.has(tensor.id) && !taken.has(name)) {
-      renamed.set(tensor.id, name);
-      taken.add(name);
-    }
-  }
-  const produced = (t: Tensor): string => renamed.get(t.id) ?? valueName(t);
   const nameOf = (t: Tensor): string => {
     if (t.source.kind === 'const') {
       let n = constNames.get(t.id);
@@ -133,20 +122,20 @@ export function emitModel(spec: ModelSpec): { bytes: Uint8Array; stats: EmitStat
       return n;
     }
     if (t.source.kind === 'input' && !declared.has(t.id)) throw new Error(`graph uses undeclared input '${t.source.name}'`);
-    return produced(t);
+    return valueName(t);
   };
   for (const o of outs) if (o.source.kind !== 'node') nameOf(o);
   for (const n of nodes) {
     n.op.emit(e, {
       inputs: n.inputs.map(nameOf),
-      outputs: n.outputs.map(produced),
+      outputs: n.outputs.map(valueName),
       inputMeta: n.inputs,
       outputMeta: n.outputs,
       attrs: n.attrs,
     });
   }
   const graphOutputs: ValueInfoProto[] = spec.outputs.map(({ name, tensor }) => {
-    if (renamed.get(tensor.id) !== name) e.node('Identity', [nameOf(tensor)], [name]);
+    e.node('Identity', [nameOf(tensor)], [name]);
     return valueInfo(name, tensor.dtype, tensor.shape);
   });
   const graphInputs: ValueInfoProto[] = [];
