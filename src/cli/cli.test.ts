@@ -47,6 +47,28 @@ test('convert writes safetensors with the config; it loads back to the same embe
   assert.deepEqual((await readSafetensors(a)).tensors.get('pooled')!.data, (await readSafetensors(b)).tensors.get('pooled')!.data);
 });
 
+test('export writes a self-contained ONNX model with a symbolic batch that matches embed', async () => {
+  const onnxPath = join(tmp, 'small.onnx');
+  const r = await run('export', ckpt, onnxPath);
+  assert.equal(r.code, 0, r.err);
+  const { nodeBackend } = await import('../runtime/node.js');
+  const session = await nodeBackend.createSession(readFileSync(onnxPath));
+  assert.deepEqual([...session.inputNames], ['pixel_values']);
+  const { loadImageTensor } = await import('../data/index.js');
+  const x = await loadImageTensor(img, 32);
+  const two = new Float32Array(2 * x.data.length);
+  two.set(x.data, 0);
+  two.set(x.data, x.data.length);
+  const out = await session.run({ pixel_values: { dtype: 'float32', shape: [2, 3, 32, 32], data: two } });
+  assert.deepEqual(out.pooled!.shape, [2, 48]);
+  const e = join(tmp, 'ref.safetensors');
+  assert.equal((await run('embed', '--weights', ckpt, '--img-size', '32', '--out', e, img)).code, 0);
+  const ref = (await readSafetensors(e)).tensors.get('pooled')!.data as Float32Array;
+  const got = out.pooled!.data as Float32Array;
+  for (let i = 0; i < 96; i++) assert.ok(Math.abs(got[i]! - ref[i % 48]!) < 1e-5);
+  await session.release();
+});
+
 test('embed takes images and .npy/.safetensors batches; batches and inputs keep their order', async () => {
   const single = join(tmp, 'single.safetensors');
   assert.equal((await run('embed', '--weights', ckpt, '--img-size', '32', '--out', single, img)).code, 0);

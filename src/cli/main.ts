@@ -3,6 +3,7 @@ import { bench, benchHelp } from './bench.js';
 import { convert, convertHelp } from './convert.js';
 import { embed, embedHelp } from './embed.js';
 import { report, UsageError } from './errors.js';
+import { exportHelp, exportModel } from './export.js';
 import { info, infoHelp } from './info.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
@@ -11,6 +12,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   info: { run: info, help: infoHelp },
   convert: { run: convert, help: convertHelp },
   embed: { run: embed, help: embedHelp },
+  export: { run: exportModel, help: exportHelp },
   bench: { run: bench, help: benchHelp },
 };
 
