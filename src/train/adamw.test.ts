@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { truncNormal, zeros } from '../nn/init.js';
 import { AdamW } from './adamw.js';
-import { partition } from './adamw_kernel.js';
+import { binPack } from './adamw_kernel.js';
 import { ParamSet } from './param_set.js';
 
 interface Golden {
@@ -37,15 +37,12 @@ for (const threads of [1, 2, 3]) test(`AdamW (${threads} thread(s)) with per-par
   await opt.close();
 });
 
-test('partition splits ranges into equal shares, cutting a range where needed', () => {
-  const rs = [{ offset: 0, size: 10, decay: 1, stepSize: 1, invSqrtBc2: 1 }, { offset: 10, size: 3, decay: 0.5, stepSize: 2, invSqrtBc2: 1 }, { offset: 20, size: 7, decay: 1, stepSize: 3, invSqrtBc2: 1 }];
-  const parts = partition(rs, 2);
-  assert.deepEqual(parts.map((p) => p.reduce((a, r) => a + r.size, 0)), [10, 10]);
-  assert.deepEqual(parts[1]![0], { offset: 10, size: 3, decay: 0.5, stepSize: 2, invSqrtBc2: 1 });
-  const three = partition(rs, 3);
-  assert.deepEqual(three.map((p) => p.reduce((a, r) => a + r.size, 0)), [7, 7, 6]);
-  assert.deepEqual(three[0]![0], { offset: 0, size: 7, decay: 1, stepSize: 1, invSqrtBc2: 1 });
-  assert.deepEqual(three[1]![0], { offset: 7, size: 3, decay: 1, stepSize: 1, invSqrtBc2: 1 });
+test('binPack deals whole ranges into bins of about equal size', () => {
+  const rs = [5, 1, 9, 3, 4, 4].map((size, i) => ({ offset: i * 10, size, decay: 1, stepSize: 1, invSqrtBc2: 1 }));
+  const bins = binPack(rs, 2);
+  assert.deepEqual(bins.map((b) => b.reduce((a, r) => a + r.size, 0)).sort(), [13, 13]);
+  assert.equal(bins.flat().length, rs.length);
+  assert.deepEqual(binPack(rs, 1)[0]!.length, 6);
 });
 
 test('each parameter keeps its own step count: a late first gradient moves it by lr, as in torch', async () => {

@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { KernelConsts, KernelRange } from './adamw_kernel.js';
-import { adamwKernel, partition, runRanges } from './adamw_kernel.js';
+import { adamwKernel, binPack } from './adamw_kernel.js';
 import type { ParamSet } from './param_set.js';
 
 type WorkerMessage =
-  | { readonly kind: 'init'; readonly p: SharedArrayBuffer; readonly g: SharedArrayBuffer; readonly m: SharedArrayBuffer; readonly v: SharedArrayBuffer }
-  | { readonly kind: 'step'; readonly ranges: readonly KernelRange[]; readonly consts: KernelConsts };
+  | { readonly kind: 'init'; readonly p: SharedArrayBuffer; readonly m: SharedArrayBuffer; readonly v: SharedArrayBuffer }
+  /** `grads[i]` (transferred, not copied) holds the gradient of `ranges[i]`. */
+  | { readonly kind: 'step'; readonly ranges: readonly KernelRange[]; readonly grads: readonly ArrayBuffer[]; readonly consts: KernelConsts };
 
 /**
  * The worker's source: the same kernel functions, serialised, so it runs unchanged from dist/ or
@@ -14,14 +15,14 @@ type WorkerMessage =
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const adamwKernel = ${adamwKernel.toString()};
-const runRanges = ${runRanges.toString()};
 let bufs = null;
 parentPort.on('message', (msg) => {
   if (msg.kind === 'init') {
-    bufs = { p: new Float32Array(msg.p), g: new Float32Array(msg.g), m: new Float32Array(msg.m), v: new Float32Array(msg.v) };
+    bufs = { p: new Float32Array(msg.p), m: new Float32Array(msg.m), v: new Float32Array(msg.v) };
     return;
   }
-  runRanges(bufs.p, bufs.g, bufs.m, bufs.v, msg.ranges, msg.consts);
+  const k = msg.consts;
+  msg.ranges.forEach((r, i) => adamwKernel(bufs.p, new Float32Array(msg.grads[i]), 0, bufs.m, bufs.v, r.offset, r.size, k.b1, k.b2, r.decay, r.stepSize, r.invSqrtBc2, k.eps, k.clip));
   parentPort.postMessage('done');
 });`;
 
@@ -35,8 +36,9 @@ export interface AdamWOptions {
   readonly clipNorm?: number;
   /**
    * Threads for the update (default 1: inline). With N > 1, m/v live in shared memory; the main thread
-   * updates one share in place and N − 1 workers the others, whose parameters and gradients are copied
-   * through shared buffers (only those shares' pages are ever touched).
+   * updates one share of the parameters in place and N − 1 workers the others: their parameters go
+   * through a shared buffer (only those pages are ever touched), their gradients are transferred, so
+   * `update` takes ownership of the gradient arrays (they are detached afterwards).
    */
   readonly threads?: number;
 }
@@ -44,13 +46,18 @@ export interface AdamWOptions {
 interface Pool {
   readonly workers: Worker[];
   readonly p: Float32Array;
+}
+
+/** A kernel range (one whole parameter) with its gradient. */
+interface GradRange extends KernelRange {
   readonly g: Float32Array;
 }
 
-/** A kernel range plus where its gradients are: `g[offset − slotOffset …]`. */
-interface GradRange extends KernelRange {
-  readonly g: Float32Array;
-  readonly slotOffset: number;
+/** g's data as a transferable ArrayBuffer of exactly its bytes (zero-copy when g owns its buffer). */
+function ownBuffer(g: Float32Array): ArrayBuffer {
+  const b = g.buffer;
+  if (b instanceof ArrayBuffer && g.byteOffset === 0 && g.byteLength === b.byteLength) return b;
+  return g.slice().buffer as ArrayBuffer;
 }
 
 function shared(n: number): Float32Array {
@@ -134,14 +141,14 @@ export class AdamW {
       const a = lr * slot.lrScale;
       ranges.push({
         offset: slot.offset, size: slot.size, decay: slot.decay ? 1 - a * this.weightDecay : 1,
-        stepSize: a / (1 - this.beta1 ** t), invSqrtBc2: 1 / Math.sqrt(1 - this.beta2 ** t), g, slotOffset: slot.offset,
+        stepSize: a / (1 - this.beta1 ** t), invSqrtBc2: 1 / Math.sqrt(1 - this.beta2 ** t), g,
       });
     });
-    const shares = partition(ranges, (this.pool?.workers.length ?? 0) + 1);
+    const shares = binPack(ranges, (this.pool?.workers.length ?? 0) + 1);
     const others = this.pool ? this.startShares(this.pool, shares.slice(1), consts) : Promise.resolve();
     const p = this.params.flat;
     for (const r of shares[0]!) {
-      adamwKernel(p, r.g, r.offset - r.slotOffset, this.m, this.v, r.offset, r.size, consts.b1, consts.b2, r.decay, r.stepSize, r.invSqrtBc2, consts.eps, consts.clip);
+      adamwKernel(p, r.g, 0, this.m, this.v, r.offset, r.size, consts.b1, consts.b2, r.decay, r.stepSize, r.invSqrtBc2, consts.eps, consts.clip);
     }
     await others;
     if (this.pool) for (const share of shares.slice(1)) for (const r of share) p.set(this.pool.p.subarray(r.offset, r.offset + r.size), r.offset);
@@ -150,27 +157,21 @@ export class AdamW {
 
   private startPool(threads: number): Pool {
     const n = this.params.size;
-    const pool: Pool = { workers: [], p: shared(n), g: shared(n) };
+    const pool: Pool = { workers: [], p: shared(n) };
     for (let i = 1; i < threads; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true });
       w.unref();
-      const init: WorkerMessage = { kind: 'init', p: pool.p.buffer as SharedArrayBuffer, g: pool.g.buffer as SharedArrayBuffer, m: this.m.buffer as SharedArrayBuffer, v: this.v.buffer as SharedArrayBuffer };
+      const init: WorkerMessage = { kind: 'init', p: pool.p.buffer as SharedArrayBuffer, m: this.m.buffer as SharedArrayBuffer, v: this.v.buffer as SharedArrayBuffer };
       w.postMessage(init);
       pool.workers.push(w);
     }
     return pool;
   }
 
-  /** Copy the workers' shares into shared memory and start them; resolves when all are done. */
+  /** Copy the workers' parameters into shared memory, hand them their gradients, start them. */
   private startShares(pool: Pool, shares: readonly GradRange[][], consts: KernelConsts): Promise<void> {
     const p = this.params.flat;
-    for (const share of shares) {
-      for (const r of share) {
-        pool.p.set(p.subarray(r.offset, r.offset + r.size), r.offset);
-        const from = r.offset - r.slotOffset;
-        pool.g.set(r.g.subarray(from, from + r.size), r.offset);
-      }
-    }
+    for (const share of shares) for (const r of share) pool.p.set(p.subarray(r.offset, r.offset + r.size), r.offset);
     return Promise.all(pool.workers.map((w, i) => new Promise<void>((resolve, reject) => {
       const cleanup = (): void => { w.off('message', onDone); w.off('error', onError); w.off('exit', onExit); w.unref(); };
       const onError = (e: Error): void => { cleanup(); reject(new Error(`AdamW worker failed: ${e.message}`)); };
@@ -181,8 +182,9 @@ export class AdamW {
       w.once('error', onError);
       w.once('exit', onExit);
       const ranges: KernelRange[] = shares[i]!.map(({ offset, size, decay, stepSize, invSqrtBc2 }) => ({ offset, size, decay, stepSize, invSqrtBc2 }));
-      const msg: WorkerMessage = { kind: 'step', ranges, consts };
-      w.postMessage(msg);
+      const grads = shares[i]!.map(({ g }) => ownBuffer(g));
+      const msg: WorkerMessage = { kind: 'step', ranges, grads, consts };
+      w.postMessage(msg, grads);
     }))).then(() => undefined);
   }
 

@@ -40,31 +40,14 @@ export function adamwKernel(
   }
 }
 
-/** Run the kernel over ranges of flat buffers (gradients at the same offsets as parameters). */
-export function runRanges(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, ranges: readonly KernelRange[], k: KernelConsts): void {
-  for (const r of ranges) adamwKernel(p, g, r.offset, m, v, r.offset, r.size, k.b1, k.b2, r.decay, r.stepSize, r.invSqrtBc2, k.eps, k.clip);
-}
-
-/** Cut ranges into `parts` pieces of about equal element count (ranges may be split; extra fields are kept). */
-export function partition<R extends KernelRange>(ranges: readonly R[], parts: number): R[][] {
-  const total = ranges.reduce((a, r) => a + r.size, 0);
-  const out: R[][] = Array.from({ length: parts }, () => []);
-  const quota = Math.ceil(total / parts);
-  let k = 0;
-  let filled = 0;
-  for (const r of ranges) {
-    let { offset, size } = r;
-    while (size > 0) {
-      const take = Math.min(size, quota - filled);
-      out[k]!.push({ ...r, offset, size: take });
-      offset += take;
-      size -= take;
-      filled += take;
-      if (filled >= quota && k < parts - 1) {
-        k++;
-        filled = 0;
-      }
-    }
+/** Deal whole ranges into `bins` groups of about equal element count (largest first, to the lightest bin). */
+export function binPack<R extends KernelRange>(ranges: readonly R[], bins: number): R[][] {
+  const out: R[][] = Array.from({ length: bins }, () => []);
+  const load = new Array<number>(bins).fill(0);
+  for (const r of [...ranges].sort((a, b) => b.size - a.size)) {
+    const k = load.indexOf(Math.min(...load));
+    out[k]!.push(r);
+    load[k]! += r.size;
   }
   return out;
 }
