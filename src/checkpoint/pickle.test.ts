@@ -149,3 +149,27 @@ test('huge APPENDS, SETITEMS, ADDITEMS, FROZENSET and set(list) do not overflow 
   const viaCall = load(items(new PickleWriter().proto(2).global('builtins', 'set').emptyList().mark()).appends().raw(0x85).reduce().stop());
   assert.ok(viaCall instanceof PySet && viaCall.items.length === n);
 });
+
+test('torch options: repeated container copies of one memoised list hit the copy budget', async () => {
+  const { torchUnpickleOptions, MAX_COPIED_ITEMS } = await import('./torch-allowlist.js');
+  const w = new PickleWriter().proto(2);
+  // A 100k-element list in memo, then set(list) called until the copies pass the budget.
+  w.emptyList();
+  const list = w.put();
+  w.mark();
+  for (let i = 0; i < 100_000; i++) w.int(i);
+  w.appends();
+  const setFn = (w.global('builtins', 'set'), w.put());
+  w.raw(0x30); // POP the global left on the stack
+  w.emptyList();
+  const calls = Math.ceil(MAX_COPIED_ITEMS / 100_000) + 1;
+  for (let i = 0; i < calls; i++) {
+    w.get(setFn).get(list).raw(0x85); // set, (list,)
+    w.reduce();
+    w.raw(0x61); // APPEND the set to the outer list
+  }
+  w.stop();
+  const bytes = w.bytes();
+  assert.ok(bytes.length < 2_000_000, `pickle is ${bytes.length} bytes`);
+  assert.throws(() => unpickle(bytes, torchUnpickleOptions()), /container copies exceed 50000000 items \(builtins\.set\)/);
+});

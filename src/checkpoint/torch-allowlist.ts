@@ -146,5 +146,34 @@ export function torchUnpickleOptions(): UnpickleOptions & { readonly storages: R
     storages.set(key, ref);
     return ref;
   };
-  return { globals: TORCH_GLOBALS, persistentLoad, storages };
+  return { globals: withCopyBudget(TORCH_GLOBALS, MAX_COPIED_ITEMS), persistentLoad, storages };
+}
+
+/**
+ * Element copies that the container constructors (OrderedDict, set, frozenset, bytearray) may make in
+ * one unpickle. Without a budget, a small pickle could call them again and again on one memoised
+ * container and allocate far more than its own size. State dicts stay far below this.
+ */
+export const MAX_COPIED_ITEMS = 50_000_000;
+
+const COPYING = ['collections.OrderedDict', 'builtins.set', 'builtins.frozenset', 'builtins.bytearray'];
+
+function withCopyBudget(globals: ReadonlyMap<string, GlobalSpec>, budget: number): Map<string, GlobalSpec> {
+  let used = 0;
+  const out = new Map(globals);
+  for (const name of COPYING) {
+    const spec = globals.get(name);
+    const call = spec?.call;
+    if (!spec || !call) continue;
+    out.set(name, {
+      ...spec,
+      call: (args) => {
+        const a = args[0];
+        used += a instanceof Uint8Array ? a.length : a === undefined ? 0 : items(a, name).length;
+        if (used > budget) throw new Error(`container copies exceed ${budget} items (${name}); refusing a pickle built to amplify memory`);
+        return call(args);
+      },
+    });
+  }
+  return out;
 }
