@@ -22,6 +22,12 @@ export interface EncoderOutputs {
 export interface EncoderOptions {
   /** Per-block keep masks for drop-path, each [B, 1, 1] already scaled by 1/keep (training only). */
   readonly dropPath?: readonly { readonly attn: Tensor; readonly mlp: Tensor }[];
+  /**
+   * Apply the pretrained final `norm` (default true). The official classifier drops it and normalises
+   * the pooled features with a new `fc_norm` instead; with false, `tokens` are the last block's output
+   * and `norm.*` is not a parameter.
+   */
+  readonly finalNorm?: boolean;
   /** Per-patch mask [B, P, 1] in {0,1}: masked patch embeddings are replaced by mask_token (SimMIM). */
   readonly tokenMask?: Tensor;
 }
@@ -105,7 +111,7 @@ export function usfmEncoder(vb: VarBuilder, x: Tensor, cfg: UsfmConfig, opts: En
     h = add(h, m);
     outs.push(h);
   }
-  const normed = layerNorm(vb.pp('norm'), h, c, cfg.eps);
+  const normed = opts.finalNorm === false ? h : layerNorm(vb.pp('norm'), h, c, cfg.eps);
   const n = wh * ww + 1;
   const pooled = reduceMean(slice(normed, 1, 1, n), [1]);
   return { tokens: normed, pooled, blocks: outs };
