@@ -11,6 +11,8 @@ export interface ParamSpec {
   readonly init: Init;
   /** Whether weight decay applies (off for biases, norms, tokens, 1-D params). */
   readonly decay: boolean;
+  /** A buffer (e.g. batch-norm running statistics): fed like a parameter, never trained. */
+  readonly buffer?: boolean;
 }
 
 /**
@@ -23,6 +25,9 @@ export class VarBuilder {
     private readonly store: Map<string, { spec: ParamSpec; tensor: Tensor }>,
     private readonly bound: Readonly<Record<string, Tensor>> | null,
     private readonly prefix: string,
+    private readonly pending: Map<string, Tensor> = new Map(),
+    /** Training mode: layers such as batch norm use batch statistics and update their buffers. */
+    readonly training = false,
   ) {}
 
   /** A builder that declares parameters as it goes (for discovery, init and export). */
@@ -31,13 +36,34 @@ export class VarBuilder {
   }
 
   /** A builder over existing graph inputs named by parameter path. */
-  static bind(inputs: Readonly<Record<string, Tensor>>): VarBuilder {
-    return new VarBuilder(new Map(), inputs, '');
+  static bind(inputs: Readonly<Record<string, Tensor>>, opts: { training?: boolean } = {}): VarBuilder {
+    return new VarBuilder(new Map(), inputs, '', new Map(), opts.training ?? false);
   }
 
   /** Push a path component. */
   pp(name: string | number): VarBuilder {
-    return new VarBuilder(this.store, this.bound, this.path(String(name)));
+    return new VarBuilder(this.store, this.bound, this.path(String(name)), this.pending, this.training);
+  }
+
+  /** A non-trainable buffer (fed like a parameter). */
+  buffer(name: string, shape: readonly number[], init: Init): Tensor {
+    const t = this.get(name, shape, init, { decay: false });
+    const full = this.path(name);
+    const entry = this.store.get(full)!;
+    this.store.set(full, { spec: { ...entry.spec, buffer: true }, tensor: entry.tensor });
+    return t;
+  }
+
+  /** Record a buffer's new value (an output of a training step, written back after it). */
+  setBuffer(name: string, value: Tensor): void {
+    const full = this.path(name);
+    if (!this.store.get(full)?.spec.buffer) throw new Error(`${full} is not a buffer`);
+    this.pending.set(full, value);
+  }
+
+  /** New buffer values recorded by setBuffer, by full name. */
+  bufferUpdates(): ReadonlyMap<string, Tensor> {
+    return this.pending;
   }
 
   path(name: string): string {

@@ -54,6 +54,13 @@ export class ParamSet {
     return s;
   }
 
+  /** Overwrite one parameter's values (e.g. a buffer updated by a training step). */
+  write(name: string, values: ArrayLike<number>): void {
+    const s = this.slot(name);
+    if (values.length !== s.size) throw new Error(`${name}: ${values.length} values for ${s.size}`);
+    this.flat.set(values, s.offset);
+  }
+
   /** Zero-copy views of every parameter (valid while the set lives). */
   views(): Map<string, HostTensor<'float32'>> {
     return new Map(this.slots.map((s) => [s.spec.name, { dtype: 'float32', shape: s.spec.shape, data: this.flat.subarray(s.offset, s.offset + s.size) }]));

@@ -3,6 +3,7 @@ import type { Tensor } from '../core/tensor.js';
 import { add, grad, mul, reduceSum, scalar } from '../ops/index.js';
 
 const GRAD_SQ = 'grad_sq_norm';
+const BUFFER = 'buffer.';
 import type { ParamSpec } from '../nn/var_builder.js';
 import { VarBuilder } from '../nn/var_builder.js';
 import type { CompileOptions } from '../runtime/compiled.js';
@@ -33,10 +34,10 @@ export class TrainStep {
 
   constructor(backend: Backend, private readonly params: ParamSet, lossFn: LossFn, opts: CompileOptions & { frozen?: (name: string) => boolean } = {}) {
     const frozen = opts.frozen ?? (() => false);
-    this.trainable = params.slots.map((s) => s.spec).filter((s) => !frozen(s.name));
+    this.trainable = params.slots.map((s) => s.spec).filter((s) => !s.buffer && !frozen(s.name));
     const names = new Set(params.slots.map((s) => s.spec.name));
     this.fn = new CompiledFn(backend, (ins) => {
-      const vb = VarBuilder.bind(ins);
+      const vb = VarBuilder.bind(ins, { training: true });
       const batch = Object.fromEntries(Object.entries(ins).filter(([k]) => !names.has(k)));
       const { loss, extra } = lossFn(vb, batch);
       const wrt = this.trainable.map((s) => ins[s.name]!);
@@ -44,6 +45,7 @@ export class TrainStep {
       const out: Record<string, Tensor> = { loss, ...(extra ?? {}) };
       this.trainable.forEach((s, i) => { out[`grad.${s.name}`] = gs[i]!; });
       out[GRAD_SQ] = gs.map((g) => reduceSum(mul(g, g))).reduce((a, b) => add(a, b), scalar(0));
+      for (const [name, t] of vb.bufferUpdates()) out[`${BUFFER}${name}`] = t;
       return out;
     }, { ...opts, session: { memPattern: false, ...opts.session } });
   }
@@ -57,6 +59,7 @@ export class TrainStep {
     const extra: Record<string, HostTensor> = {};
     for (const [k, v] of Object.entries(r)) {
       if (k.startsWith('grad.')) grads.set(k.slice(5), v.data as Float32Array);
+      else if (k.startsWith(BUFFER)) this.params.write(k.slice(BUFFER.length), v.data as Float32Array);
       else if (k !== 'loss' && k !== GRAD_SQ) extra[k] = v;
     }
     return { loss: Number(r.loss!.data[0]), grads, gradNorm: Math.sqrt(Number(r[GRAD_SQ]!.data[0])), extra };
