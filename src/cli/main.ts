@@ -4,6 +4,7 @@ import { convert, convertHelp } from './convert.js';
 import { embed, embedHelp } from './embed.js';
 import { report, UsageError } from './errors.js';
 import { exportHelp, exportModel } from './export.js';
+import { finetune, finetuneHelp } from './finetune.js';
 import { info, infoHelp } from './info.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
@@ -13,6 +14,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   convert: { run: convert, help: convertHelp },
   embed: { run: embed, help: embedHelp },
   export: { run: exportModel, help: exportHelp },
+  finetune: { run: finetune, help: finetuneHelp },
   bench: { run: bench, help: benchHelp },
 };
 

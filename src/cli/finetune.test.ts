@@ -1,0 +1,49 @@
+// `usfm finetune` end to end on a small generated dataset in the official classification layout.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { Rng } from '../core/random.js';
+import { readSafetensors } from '../checkpoint/safetensors.js';
+import { main } from './main.js';
+
+async function makeCls(root: string): Promise<void> {
+  const rng = new Rng(1);
+  for (const [split, n] of [['train', 8], ['val', 4]] as const) {
+    for (const cls of ['bright', 'dark']) {
+      mkdirSync(join(root, split, cls), { recursive: true });
+      for (let i = 0; i < n; i++) {
+        const px = Uint8Array.from({ length: 48 * 48 }, () => Math.max(0, Math.min(255, (cls === 'bright' ? 170 : 85) + 40 * rng.normal())));
+        await sharp(px, { raw: { width: 48, height: 48, channels: 1 } }).png().toFile(join(root, split, cls, `${i}.png`));
+      }
+    }
+  }
+}
+
+test('finetune --task cls writes last/best checkpoints and one metrics line per epoch; bad data is one line', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-ft-'));
+  const data = join(tmp, 'data');
+  await makeCls(data);
+  const out = join(tmp, 'run');
+  let err = '';
+  const io = { out: (): void => undefined, err: (t: string): void => { err += t; } };
+  const code = await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
+    '--epochs', '2', '--batch-size', '4', '--lr', '0.05', '--out', out], io);
+  assert.equal(code, 0, err);
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { balancedAccuracy: number } });
+  assert.deepEqual(lines.map((l) => l.epoch), [1, 2]);
+  assert.ok(lines.every((l) => l.val.balancedAccuracy >= 0 && l.val.balancedAccuracy <= 1));
+  const best = await readSafetensors(join(out, 'best.safetensors'));
+  const task = JSON.parse(best.metadata['usfm.task']!) as { task: string; classNames: string[] };
+  assert.deepEqual(task.classNames, ['bright', 'dark']);
+  assert.deepEqual(best.tensors.get('head.weight')!.shape, [2, 192]);
+  assert.match(err, /cls: 16\/16 training images/);
+
+  let err2 = '';
+  const bad = await main(['finetune', '--task', 'seg', '--data', data, '--weights', 'none', '--out', join(tmp, 'run2')], { out: () => undefined, err: (t) => { err2 += t; } });
+  assert.notEqual(bad, 0);
+  assert.equal(err2.trim().split('\n').length, 1);
+  assert.match(err2, /training_set/);
+});

@@ -1,0 +1,52 @@
+import { finetune as run } from '../train/finetune.js';
+import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { UsageError } from './errors.js';
+import type { Io } from './io.js';
+
+export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR
+    [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
+    [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1] [--seg-channels 768]
+  Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
+  Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
+  --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe).`;
+
+function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);
+  return n;
+}
+
+export async function finetune(argv: readonly string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(argv, Object.fromEntries(
+    ['task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
+      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels'].map((k) => [k, { type: 'string' as const }]),
+  ));
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const task = str(values.task, 'task');
+  if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
+  const weights = str(values.weights, 'weights');
+  const size = parseSize(values['img-size']) ?? [224, 224];
+  if (size[0] !== size[1]) throw new UsageError('--img-size must be square for fine-tuning');
+  const epochs = int(values.epochs, 'epochs', 30);
+  await run({
+    task,
+    data: str(values.data, 'data'),
+    weights: weights === 'none' ? null : weights,
+    model: modelName(values.model, 'vit-t')!,
+    out: str(values.out, 'out'),
+    imgSize: size[0],
+    epochs,
+    batchSize: int(values['batch-size'], 'batch-size', 8),
+    lr: num(values.lr, 'lr', task === 'cls' ? 1.25e-3 : 3e-4, 0),
+    labelRatio: num(values['label-ratio'], 'label-ratio', 1, 1e-9, 1),
+    seed: int(values.seed, 'seed', 42, 0),
+    layerDecay: num(values['layer-decay'], 'layer-decay', 0.65, 0, 1),
+    weightDecay: num(values['weight-decay'], 'weight-decay', 0.05, 0),
+    warmupEpochs: num(values['warmup-epochs'], 'warmup-epochs', Math.min(2, epochs - 1), 0),
+    clipNorm: num(values.clip, 'clip', 5, 0),
+    dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99),
+    valEvery: int(values['val-every'], 'val-every', 1),
+    segChannels: int(values['seg-channels'], 'seg-channels', 768),
+  }, (line) => io.err(`${line}\n`));
+}

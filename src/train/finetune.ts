@@ -1,0 +1,224 @@
+import { mkdir, appendFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { HostTensor } from '../core/host.js';
+import { Rng } from '../core/random.js';
+import type { Tensor } from '../core/tensor.js';
+import { input } from '../core/tensor.js';
+import { readCheckpoint } from '../checkpoint/open.js';
+import { writeSafetensors } from '../checkpoint/safetensors.js';
+import type { ClsItem } from '../data/datasets/cls.js';
+import { scanClsDataset } from '../data/datasets/cls.js';
+import type { SegItem } from '../data/datasets/seg.js';
+import { scanSegDataset } from '../data/datasets/seg.js';
+import { labelSubset } from '../data/datasets/subset.js';
+import type { Batch, LoadFn } from '../data/loader/loader.js';
+import { BatchLoader } from '../data/loader/loader.js';
+import { clsLoad, segLoad } from '../data/loader/samples.js';
+import { clsMetrics } from '../metrics/cls.js';
+import { segMetrics, summarise } from '../metrics/seg.js';
+import { initialise } from '../nn/init.js';
+import { crossEntropy, diceLoss } from '../nn/losses/index.js';
+import type { ParamSpec } from '../nn/var_builder.js';
+import { VarBuilder } from '../nn/var_builder.js';
+import { add, cast, mul, softmax } from '../ops/index.js';
+import { CompiledFn } from '../runtime/compiled.js';
+import { nodeBackend } from '../runtime/node.js';
+import { usfmCheckpointFilter } from '../models/usfm/checkpoint_filter.js';
+import { usfmClassifier } from '../models/usfm/classifier.js';
+import type { ModelName, UsfmConfig } from '../models/usfm/config.js';
+import { makeConfig, windowOf } from '../models/usfm/config.js';
+import { detectConfig, encoderSpecs } from '../models/usfm/model.js';
+import { usfmUperNet } from '../models/usfm/upernet.js';
+import { AdamW } from './adamw.js';
+import { applyLayerDecay, applyNoDecay } from './param_groups.js';
+import { ParamSet } from './param_set.js';
+import { cosineWithWarmup } from './schedule.js';
+import { TrainStep } from './step.js';
+
+export interface FinetuneOptions {
+  readonly task: 'cls' | 'seg';
+  readonly data: string;
+  /** Encoder checkpoint, or null for random initialisation. */
+  readonly weights: string | null;
+  readonly model: ModelName;
+  readonly out: string;
+  readonly imgSize: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Base learning rate at batch 512 (scaled by batch/512, as the official recipe). */
+  readonly lr: number;
+  readonly labelRatio: number;
+  readonly seed: number;
+  readonly layerDecay: number;
+  readonly weightDecay: number;
+  readonly warmupEpochs: number;
+  readonly clipNorm: number;
+  readonly dropPath: number;
+  readonly valEvery: number;
+  /** Decoder width for segmentation (official 768). */
+  readonly segChannels: number;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly imagesPerSecond: number;
+  readonly val?: Record<string, number>;
+  readonly best?: boolean;
+}
+
+type Item = ClsItem | SegItem;
+
+/** Fine-tune a USFM backbone for classification or segmentation; writes `last`/`best` checkpoints and metrics.jsonl. */
+export async function finetune(o: FinetuneOptions, log: (line: string) => void): Promise<EpochRecord[]> {
+  const isCls = o.task === 'cls';
+  const train = isCls ? await scanClsDataset(o.data, 'train') : await scanSegDataset(o.data, 'train');
+  const val = isCls ? await scanClsDataset(o.data, 'val') : await scanSegDataset(o.data, 'val');
+  const classes = isCls ? (train as Awaited<ReturnType<typeof scanClsDataset>>).classes.length : 2;
+  const items: readonly Item[] = labelSubset(train.items as Item[], o.labelRatio, o.seed, isCls ? (it) => (it as ClsItem).label : undefined);
+  log(`${o.task}: ${items.length}/${train.items.length} training images (label ratio ${o.labelRatio}), ${val.items.length} validation, ${classes} classes`);
+
+  const cfg: UsfmConfig = { ...makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath }), sharedRelPos: false };
+  const build = (vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } => {
+    if (isCls) return { logits: usfmClassifier(vb, x, cfg, classes, { dropPath }) };
+    return usfmUperNet(vb, x, cfg, { classes, channels: o.segChannels }, { dropPath });
+  };
+  const declare = (): ParamSpec[] => {
+    const vb = VarBuilder.declare();
+    build(vb, input('pixel_values', 'float32', ['B', 3, o.imgSize, o.imgSize]));
+    return vb.specs();
+  };
+  const rng = new Rng(o.seed);
+  let loaded = new Map<string, HostTensor<'float32'>>();
+  if (o.weights) {
+    const ck = await readCheckpoint(o.weights);
+    const { sourceWindow, ...base } = detectConfig(ck.tensors, ck.metadata, o.weights, cfg.imgSize);
+    if (base.embedDim !== cfg.embedDim || base.depth !== cfg.depth || base.heads !== cfg.heads) {
+      throw new Error(`${o.weights}: checkpoint is ${base.embedDim}/${base.depth}/${base.heads} (dim/depth/heads), --model ${o.model} is ${cfg.embedDim}/${cfg.depth}/${cfg.heads}`);
+    }
+    const encoderNames = new Set(encoderSpecs(cfg).map((s) => s.name));
+    const r = usfmCheckpointFilter(ck.tensors, declare(), {
+      file: o.weights, sourceWindow, targetWindow: windowOf(cfg),
+      allowMissing: (k) => !encoderNames.has(k),
+      ignore: (k) => k.startsWith('norm.') || k.startsWith('decoder.') || k.startsWith('head.') || k.startsWith('fc_norm.'),
+    });
+    loaded = r.tensors;
+    log(`backbone from ${o.weights}: ${r.notes.join('; ')}`);
+  }
+  const specs = declare();
+  const ps = new ParamSet(specs, new Map(specs.map((s) => [s.name, loaded.get(s.name) ?? initialise(s.shape, s.init, rng)])));
+  applyLayerDecay(ps, cfg.depth, o.layerDecay);
+  applyNoDecay(ps);
+  const depth = cfg.depth;
+  const step = new TrainStep(nodeBackend, ps, (vb, b) => {
+    const dp = Array.from({ length: depth }, (_, i) => ({ attn: b[`dp${i}a`]!, mlp: b[`dp${i}m`]! }));
+    const { logits, aux } = build(vb, b.pixel_values!, dp);
+    if (isCls) return { loss: crossEntropy(logits, b.labels!, { labelSmoothing: 0.1 }) };
+    const t = cast(b.masks!, 'int64');
+    return { loss: add(add(crossEntropy(logits, t), diceLoss(logits, t, { activation: 'softmax' })), mul(crossEntropy(aux!, t), 0.4)) };
+  }, { frozen: (n) => n === 'mask_token' });
+  const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
+  const evalFn = new CompiledFn(nodeBackend, (ins) => ({ probs: softmax(build(VarBuilder.bind(ins), ins.pixel_values!).logits, 1) }), {
+    dynamic: { pixel_values: { 0: 'B' } },
+  });
+
+  const loadTrain = (isCls ? clsLoad({ size: o.imgSize }) : segLoad({ size: o.imgSize })) as LoadFn<Item>;
+  const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false })) as LoadFn<Item>;
+  const trainLoader = new BatchLoader(items, loadTrain, { batchSize: o.batchSize, shuffle: true, dropLast: items.length >= 2 * o.batchSize, seed: o.seed });
+  const valLoader = new BatchLoader(val.items as readonly Item[], loadVal, { batchSize: o.batchSize, seed: o.seed });
+  const stepsPerEpoch = Math.max(1, Math.floor(items.length / o.batchSize));
+  const total = stepsPerEpoch * o.epochs;
+  const scale = o.batchSize / 512;
+  const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), total - 1);
+  const lrAt = cosineWithWarmup({ baseLr: o.lr * scale, minLr: o.lr * scale * 1e-3, warmupLr: o.lr * scale * 0.2, warmupSteps: warmup, totalSteps: total });
+  const rates = Array.from({ length: depth }, (_, i) => (depth > 1 ? (o.dropPath * i) / (depth - 1) : 0));
+  const dpRng = new Rng(o.seed + 7919);
+  const keepMasks = (b: number): Record<string, HostTensor> => {
+    const out: Record<string, HostTensor> = {};
+    rates.forEach((p, i) => {
+      for (const k of ['a', 'm']) {
+        const m = new Float32Array(b);
+        for (let j = 0; j < b; j++) m[j] = dpRng.next() < p ? 0 : 1 / (1 - p);
+        out[`dp${i}${k}`] = { dtype: 'float32', shape: [b, 1, 1], data: m };
+      }
+    });
+    return out;
+  };
+
+  await mkdir(o.out, { recursive: true });
+  const meta = { 'usfm.config': JSON.stringify(cfg), 'usfm.task': JSON.stringify({ task: o.task, classes, imgSize: o.imgSize, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) }) };
+  const records: EpochRecord[] = [];
+  let bestScore = -Infinity;
+  let globalStep = 0;
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const t0 = performance.now();
+    let lossSum = 0;
+    let seen = 0;
+    for await (const batch of trainLoader.epoch(epoch)) {
+      const b = batch.pixel_values.shape[0]!;
+      const feeds: Record<string, HostTensor> = { pixel_values: batch.pixel_values, ...keepMasks(b) };
+      if (isCls) feeds.labels = batch.labels!;
+      else feeds.masks = batch.masks!;
+      const r = await step.run(feeds);
+      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (last good checkpoint: ${join(o.out, 'last.safetensors')})`);
+      await opt.update(r.grads, lrAt(Math.min(globalStep, total - 1)), r.gradNorm);
+      globalStep++;
+      lossSum += r.loss * b;
+      seen += b;
+      const secs = (performance.now() - t0) / 1000;
+      const eta = ((total - globalStep) * secs) / Math.max(1, seen / o.batchSize);
+      log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
+    }
+    const record: { epoch: number; trainLoss: number; imagesPerSecond: number; val?: Record<string, number>; best?: boolean } = {
+      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000),
+    };
+    await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
+    if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {
+      record.val = await evaluate(evalFn, ps, valLoader, isCls, classes);
+      const score = isCls ? record.val.balancedAccuracy! : record.val.dice!;
+      if (score > bestScore) {
+        bestScore = score;
+        record.best = true;
+        await writeSafetensors(join(o.out, 'best.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
+      }
+      log(`epoch ${epoch + 1}: ${Object.entries(record.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${record.best ? ' (best)' : ''}`);
+    }
+    await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+    records.push(record);
+  }
+  await step.release();
+  await opt.close();
+  await evalFn.release();
+  return records;
+}
+
+/** Validation metrics: cls → accuracy, balanced accuracy, macro-F1, macro AUC; seg → mean Dice/IoU/HD95. */
+async function evaluate(fn: CompiledFn, ps: ParamSet, loader: BatchLoader<Item>, isCls: boolean, classes: number): Promise<Record<string, number>> {
+  const labels: number[] = [];
+  const probs: number[] = [];
+  const per: ReturnType<typeof segMetrics>[] = [];
+  for await (const batch of loader.epoch(0) as AsyncIterable<Batch<Item>>) {
+    const r = await fn.run({ pixel_values: batch.pixel_values, ...Object.fromEntries(ps.views()) });
+    const p = r.probs!.data as Float32Array;
+    const b = batch.pixel_values.shape[0]!;
+    if (isCls) {
+      labels.push(...Array.from(batch.labels!.data as BigInt64Array, Number));
+      probs.push(...p);
+      continue;
+    }
+    const [h, w] = [batch.pixel_values.shape[2]!, batch.pixel_values.shape[3]!];
+    const masks = batch.masks!.data as Uint8Array;
+    for (let i = 0; i < b; i++) {
+      const pred = new Uint8Array(h * w);
+      for (let k = 0; k < h * w; k++) pred[k] = p[(i * classes + 1) * h * w + k]! > p[i * classes * h * w + k]! ? 1 : 0;
+      per.push(segMetrics(pred, masks.subarray(i * h * w, (i + 1) * h * w), h, w));
+    }
+  }
+  if (isCls) {
+    const m = clsMetrics(labels, Float32Array.from(probs), classes);
+    return { accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, macroAuc: m.macroAuc };
+  }
+  const s = summarise(per);
+  return { dice: s.dice.mean, iou: s.iou.mean, hd95: s.hd95.mean };
+}
