@@ -7,6 +7,7 @@
  * Default: loads on the main thread (--workers 0); --workers N uses a SamplePool of N threads.
  */
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { scanSegDataset } from '../src/data/datasets/seg.js';
 import { BatchLoader } from '../src/data/loader/loader.js';
 import { SamplePool } from '../src/data/loader/pool.js';
@@ -19,7 +20,7 @@ function flag(name: string): number | undefined {
 
 async function main(): Promise<void> {
   const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
-  const root = positional[0] ?? '/work/shared/data/Seg/hc18';
+  const root = positional[0] ?? fileURLToPath(new URL('../../shared/data/Seg/hc18', import.meta.url));
   const ds = await scanSegDataset(root, 'train');
   const concurrency = flag('--concurrency') ?? availableParallelism() * 2;
   const prefetch = flag('--prefetch') ?? 2;

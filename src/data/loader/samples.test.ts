@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { ClsItem } from '../datasets/cls.js';
 import { scanSegDataset } from '../datasets/seg.js';
@@ -11,7 +12,8 @@ import { BatchLoader } from './loader.js';
 import { SamplePool } from './pool.js';
 import { clsLoad, segLoad, segSample } from './samples.js';
 
-const HC18 = '/work/shared/data/Seg/hc18';
+// The shared data sits beside the repository (../shared), in CI as here.
+const HC18 = fileURLToPath(new URL('../../../../shared/data/Seg/hc18', import.meta.url));
 const SAMPLES = join(import.meta.dirname, '../../../samples');
 const hasHc18 = existsSync(join(HC18, 'training_set'));
 
