@@ -70,3 +70,9 @@ test('convTranspose2d with output_padding ≥ stride adds the bias to the append
     assert.ok(Math.abs((withB!.data[k] as number) - (noB!.data[k] as number) - (b.data[ch] as number)) < 1e-6);
   }
 });
+
+test('stride-1 conv2d weight gradients use the GEMM form (3×3 with asymmetric padding and dilation, 1×1)', async () => {
+  await gradcheck(([x, w, b]) => F.conv2d(x!, w!, b!, { padding: [1, 0, 2, 1], dilation: [2, 1] }), [X([2, 3, 6, 5], 40), X([4, 3, 3, 2], 41), X([4], 42)], LIN);
+  await gradcheck(([x, w]) => F.conv2d(x!, w!, null, { padding: 1 }), [X([2, 5, 4, 4], 43), X([3, 5, 3, 3], 44)], LIN);
+  await gradcheck(([x, w]) => F.conv2d(x!, w!, null), [X([3, 4, 3, 5], 45), X([2, 4, 1, 1], 46)], LIN);
+});
