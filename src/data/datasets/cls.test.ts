@@ -1,29 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { clsClasses, scanClsDataset } from './cls.js';
 import { IMAGE_EXTENSIONS } from './fs_scan.js';
+import { treeMaker } from './testing/tree.js';
 
-const base = mkdtempSync(join(tmpdir(), 'usfm-cls-'));
-after(() => rmSync(base, { recursive: true, force: true }));
-let counter = 0;
-
-/** A fresh dataset root holding `files` (paths ending in '/' are empty folders). */
-function tree(files: readonly string[]): string {
-  const root = join(base, `t${counter++}`);
-  mkdirSync(root);
-  for (const f of files) {
-    const p = join(root, f);
-    if (f.endsWith('/')) mkdirSync(p, { recursive: true });
-    else {
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, 'x');
-    }
-  }
-  return root;
-}
+const tree = treeMaker('usfm-cls-');
 
 const basic = (): string =>
   tree(['train/normal/n1.png', 'train/benign/b2.png', 'train/benign/b1.jpg', 'train/malignant/m1.bmp', 'val/benign/vb.png', 'val/normal/vn.png', 'test/malignant/tm.png']);
@@ -96,7 +78,7 @@ describe('scanClsDataset', () => {
   });
 
   it('rejects a missing root', async () => {
-    const root = join(base, 'absent');
+    const root = join(tree([]), 'absent');
     await assert.rejects(scanClsDataset(root, 'val'), { message: `${root}: dataset root does not exist` });
   });
 

@@ -1,28 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { scanSegDataset } from './seg.js';
+import { treeMaker } from './testing/tree.js';
 
-const base = mkdtempSync(join(tmpdir(), 'usfm-seg-'));
-after(() => rmSync(base, { recursive: true, force: true }));
-let counter = 0;
-
-/** A fresh dataset root holding `files` (paths ending in '/' are empty folders). */
-function tree(files: readonly string[]): string {
-  const root = join(base, `t${counter++}`);
-  mkdirSync(root);
-  for (const f of files) {
-    const p = join(root, f);
-    if (f.endsWith('/')) mkdirSync(p, { recursive: true });
-    else {
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, 'x');
-    }
-  }
-  return root;
-}
+const tree = treeMaker('usfm-seg-');
 
 const pair = (split: string, image: string, mask = image): string[] => [`${split}/image/${image}`, `${split}/mask/${mask}`];
 
@@ -90,7 +72,7 @@ describe('scanSegDataset', () => {
   });
 
   it('rejects a missing root, naming it', async () => {
-    const root = join(base, 'nope');
+    const root = join(tree([]), 'nope');
     await assert.rejects(scanSegDataset(root, 'train'), { message: `${root}: dataset root does not exist` });
   });
 
