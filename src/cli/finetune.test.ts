@@ -47,3 +47,29 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   assert.equal(err2.trim().split('\n').length, 1);
   assert.match(err2, /training_set/);
 });
+
+test('an interrupted run (SIGINT) resumed with --resume ends with exactly the parameters of an uninterrupted one', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-resume-'));
+  const data = join(tmp, 'data');
+  await makeCls(data);
+  const args = (out: string): string[] => ['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
+    '--epochs', '2', '--batch-size', '4', '--lr', '0.05', '--out', out];
+  const quiet = { out: (): void => undefined, err: (): void => undefined };
+  assert.equal(await main(args(join(tmp, 'a')), quiet), 0);
+  let steps = 0;
+  let err = '';
+  const interrupting = { out: (): void => undefined, err: (t: string): void => {
+    err += t;
+    if (/^epoch 2\/2 /.test(t) && ++steps === 1) process.emit('SIGINT');
+  } };
+  assert.equal(await main(args(join(tmp, 'b')), interrupting), 0, err);
+  assert.match(err, /saved at epoch 2, batch 1; continue with: usfm finetune --resume/);
+  let err2 = '';
+  assert.equal(await main(['finetune', '--resume', join(tmp, 'b')], { out: () => undefined, err: (t) => { err2 += t; } }), 0, err2);
+  assert.match(err2, /resumed .* at epoch 2, batch 1, step 5/);
+  const a = await readSafetensors(join(tmp, 'a', 'last.safetensors'));
+  const b = await readSafetensors(join(tmp, 'b', 'last.safetensors'));
+  for (const [k, t] of a.tensors) assert.deepEqual(b.tensors.get(k)!.data, t.data, k);
+  assert.equal(readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  assert.equal((await main(['finetune', '--resume', join(tmp, 'b'), '--epochs', '3'], quiet)), 2);
+});

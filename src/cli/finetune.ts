@@ -1,13 +1,14 @@
-import { finetune as run } from '../train/finetune.js';
+import { readRunOptions, finetune as run } from '../train/finetune.js';
 import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
-export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR
+export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
     [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1] [--seg-channels 768]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
+  Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
   --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe).`;
 
 function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
@@ -19,10 +20,16 @@ function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity
 
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
-    ['task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
+    ['resume', 'task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
       'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (values.resume !== undefined) {
+    const others = Object.keys(values).filter((k) => k !== 'resume');
+    if (others.length) throw new UsageError(`--resume takes the run's own options; drop --${others[0]}`);
+    await run(await readRunOptions(str(values.resume, 'resume')), (line) => io.err(`${line}\n`));
+    return;
+  }
   const task = str(values.task, 'task');
   if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
   const weights = str(values.weights, 'weights');

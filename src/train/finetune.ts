@@ -1,4 +1,4 @@
-import { mkdir, appendFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
@@ -33,7 +33,9 @@ import { usfmUperNet } from '../models/usfm/upernet.js';
 import { AdamW } from './adamw.js';
 import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
+import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
+import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { TrainStep } from './step.js';
 
 export interface FinetuneOptions {
@@ -58,6 +60,18 @@ export interface FinetuneOptions {
   readonly valEvery: number;
   /** Decoder width for segmentation (official 768). */
   readonly segChannels: number;
+  /** Continue the run in `out` from its last saved position (options must be the run's own). */
+  readonly resume?: boolean;
+}
+
+/** The options a run was started with (saved in RUN_DIR/options.json so `--resume` needs only the folder). */
+export async function readRunOptions(dir: string): Promise<FinetuneOptions> {
+  const path = join(dir, 'options.json');
+  try {
+    return { ...(JSON.parse(await readFile(path, 'utf8')) as FinetuneOptions), out: dir, resume: true };
+  } catch (e) {
+    throw new Error(`${path}: cannot resume this run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export interface EpochRecord {
@@ -147,15 +161,40 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   };
 
   await mkdir(o.out, { recursive: true });
-  const meta = { 'usfm.config': JSON.stringify(cfg), 'usfm.task': JSON.stringify({ task: o.task, classes, imgSize: o.imgSize, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) }) };
-  const records: EpochRecord[] = [];
+  let start = { epoch: 0, batchesDone: 0 };
   let bestScore = -Infinity;
   let globalStep = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
+  if (o.resume) {
+    const pos = await loadRun(o.out, ps, opt);
+    ({ globalStep, bestScore } = pos);
+    dpRng.state = pos.rng;
+    start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
+    log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
+  } else {
+    const { resume: _r, ...saved } = o;
+    await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
+  }
+  let stopping = false;
+  const onSignal = (sig: string): void => {
+    stopping = true;
+    log(`${sig}: stopping after this step and saving ${o.out} (continue with --resume ${o.out})`);
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const meta = { 'usfm.config': JSON.stringify(cfg), 'usfm.task': JSON.stringify({ task: o.task, classes, imgSize: o.imgSize, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) }) };
+  const records: EpochRecord[] = [];
+  const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state });
+  try {
+  for (let epoch = start.epoch; epoch < o.epochs; epoch++) {
     const t0 = performance.now();
     let lossSum = 0;
     let seen = 0;
+    let batchIndex = 0;
+    const skip = epoch === start.epoch ? start.batchesDone : 0;
     for await (const batch of trainLoader.epoch(epoch)) {
+      if (batchIndex++ < skip) continue; // the loader is deterministic: skipping replays the interrupted epoch
       const b = batch.pixel_values.shape[0]!;
       const feeds: Record<string, HostTensor> = { pixel_values: batch.pixel_values, ...keepMasks(b) };
       if (isCls) feeds.labels = batch.labels!;
@@ -169,6 +208,12 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       const secs = (performance.now() - t0) / 1000;
       const eta = ((total - globalStep) * secs) / Math.max(1, seen / o.batchSize);
       log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
+      if (stopping) {
+        await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
+        await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch) });
+        log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm finetune --resume ${o.out}`);
+        return records;
+      }
     }
     const record: { epoch: number; trainLoss: number; imagesPerSecond: number; val?: Record<string, number>; best?: boolean } = {
       epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000),
@@ -186,10 +231,15 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     }
     await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
     records.push(record);
+    await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
   }
-  await step.release();
-  await opt.close();
-  await evalFn.release();
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    await step.release();
+    await opt.close();
+    await evalFn.release();
+  }
   return records;
 }
 

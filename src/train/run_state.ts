@@ -1,0 +1,68 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HostTensor } from '../core/host.js';
+import { writeFileAtomic } from '../checkpoint/atomic.js';
+import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
+import type { AdamW } from './adamw.js';
+import type { ParamSet } from './param_set.js';
+
+/** Where a run stands: enough to continue it exactly. */
+export interface RunPosition {
+  /** Epoch in progress (0-based) and how many of its batches are done. */
+  readonly epoch: number;
+  readonly batchesDone: number;
+  readonly globalStep: number;
+  readonly bestScore: number;
+  /** State of the drop-path RNG. */
+  readonly rng: number;
+}
+
+const STATE = 'state.json';
+const PARAMS = (step: number): string => join('resume', `params-${step}.safetensors`);
+const OPTIM = (step: number): string => join('resume', `optim-${step}.safetensors`);
+
+/**
+ * Save parameters, optimizer state and position for `--resume`. The step-tagged files are written
+ * atomically first, state.json (naming the step) last, and only then are older files removed: a kill
+ * at any moment leaves state.json pointing at a complete pair.
+ */
+export async function saveRun(dir: string, ps: ParamSet, opt: AdamW, pos: RunPosition, meta: Record<string, string>): Promise<void> {
+  const tag = String(pos.globalStep);
+  await mkdir(join(dir, 'resume'), { recursive: true });
+  await writeSafetensors(join(dir, PARAMS(pos.globalStep)), ps.snapshot(), { ...meta, 'usfm.step': tag });
+  const s = opt.state();
+  const optim = new Map<string, HostTensor>([
+    ['m', { dtype: 'float32', shape: [s.m.length], data: s.m }],
+    ['v', { dtype: 'float32', shape: [s.v.length], data: s.v }],
+    ['param_steps', { dtype: 'float64', shape: [s.paramSteps.length], data: s.paramSteps }],
+  ]);
+  await writeSafetensors(join(dir, OPTIM(pos.globalStep)), optim, { 'usfm.step': tag, 'usfm.optimizer_step': String(s.step) });
+  await writeFileAtomic(join(dir, STATE), [new TextEncoder().encode(`${JSON.stringify(pos)}\n`)]);
+  const keep = new Set([`params-${tag}.safetensors`, `optim-${tag}.safetensors`]);
+  for (const f of await readdir(join(dir, 'resume'))) if (!keep.has(f)) await rm(join(dir, 'resume', f), { force: true });
+}
+
+/** Load what saveRun wrote (parameters into `ps`, state into `opt`); returns the position. */
+export async function loadRun(dir: string, ps: ParamSet, opt: AdamW): Promise<RunPosition> {
+  let pos: RunPosition;
+  try {
+    pos = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunPosition;
+  } catch (e) {
+    throw new Error(`${join(dir, STATE)}: cannot resume (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const pf = join(dir, PARAMS(pos.globalStep));
+  const of = join(dir, OPTIM(pos.globalStep));
+  const params = await readSafetensors(pf);
+  const optim = await readSafetensors(of);
+  for (const slot of ps.slots) {
+    const t = params.tensors.get(slot.spec.name);
+    if (!t || t.dtype !== 'float32') throw new Error(`${pf}: missing or non-float32 ${slot.spec.name}`);
+    ps.write(slot.spec.name, t.data as Float32Array);
+  }
+  const m = optim.tensors.get('m');
+  const v = optim.tensors.get('v');
+  const steps = optim.tensors.get('param_steps');
+  if (!m || !v || !steps) throw new Error(`${of}: missing m, v or param_steps`);
+  opt.restore({ step: Number(optim.metadata['usfm.optimizer_step']), paramSteps: steps.data as Float64Array, m: m.data as Float32Array, v: v.data as Float32Array });
+  return pos;
+}
