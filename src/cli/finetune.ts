@@ -2,6 +2,7 @@ import { readRunOptions, finetune as run } from '../train/finetune.js';
 import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
+import { processIo } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
@@ -10,6 +11,32 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights 
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
   Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
   --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe).`;
+
+/**
+ * Progress lines (they end in 'eta N s') redraw one terminal line on a TTY; elsewhere (logs, CI) the
+ * first of each epoch and then at most one every 10 s is kept. Everything else is printed as is.
+ */
+function progressLog(io: Io): (line: string) => void {
+  const tty = io === processIo && process.stderr.isTTY === true;
+  let last = 0;
+  let epoch = '';
+  let open = false;
+  return (line) => {
+    if (/ eta \d+ s$/.test(line)) {
+      if (tty) {
+        io.err(`\r${line}\x1b[K`);
+        open = true;
+      } else if (Date.now() - last >= 10_000 || !line.startsWith(epoch)) {
+        last = Date.now();
+        epoch = line.split(' ', 2).join(' ');
+        io.err(`${line}\n`);
+      }
+      return;
+    }
+    io.err(`${open ? '\r\x1b[K' : ''}${line}\n`);
+    open = false;
+  };
+}
 
 function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
   if (v === undefined) return fallback;
@@ -27,7 +54,7 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   if (values.resume !== undefined) {
     const others = Object.keys(values).filter((k) => k !== 'resume');
     if (others.length) throw new UsageError(`--resume takes the run's own options; drop --${others[0]}`);
-    await run(await readRunOptions(str(values.resume, 'resume')), (line) => io.err(`${line}\n`));
+    await run(await readRunOptions(str(values.resume, 'resume')), progressLog(io));
     return;
   }
   const task = str(values.task, 'task');
@@ -55,5 +82,5 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99),
     valEvery: int(values['val-every'], 'val-every', 1),
     segChannels: int(values['seg-channels'], 'seg-channels', 768),
-  }, (line) => io.err(`${line}\n`));
+  }, progressLog(io));
 }
