@@ -41,6 +41,18 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   assert.deepEqual(best.tensors.get('head.weight')!.shape, [2, 192]);
   assert.match(err, /cls: 16\/16 training images/);
 
+  let evalOut = '';
+  assert.equal(await main(['eval', '--run', out, '--data', data, '--split', 'val', '--json'], { out: (t) => { evalOut += t; }, err: () => undefined }), 0);
+  const ev = JSON.parse(evalOut) as { n: number; confusion: number[][]; balancedAccuracy: number; classes: string[] };
+  assert.equal(ev.n, 8);
+  assert.equal(ev.confusion.flat().reduce((a, b) => a + b), 8);
+  assert.deepEqual(ev.classes, ['bright', 'dark']);
+  const bestVal = lines.find((l) => (l as { best?: boolean }).best)!.val.balancedAccuracy;
+  assert.ok(Math.abs(ev.balancedAccuracy - bestVal) < 1e-9, `eval ${ev.balancedAccuracy} vs best validation ${bestVal}`);
+  let evalErr = '';
+  assert.notEqual(await main(['eval', '--weights', join(tmp, 'nope.safetensors'), '--data', data], { out: () => undefined, err: (t) => { evalErr += t; } }), 0);
+  assert.match(evalErr, /nope\.safetensors: /);
+
   let err2 = '';
   const bad = await main(['finetune', '--task', 'seg', '--data', data, '--weights', 'none', '--out', join(tmp, 'run2')], { out: () => undefined, err: (t) => { err2 += t; } });
   assert.notEqual(bad, 0);

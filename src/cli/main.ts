@@ -3,6 +3,7 @@ import { bench, benchHelp } from './bench.js';
 import { convert, convertHelp } from './convert.js';
 import { embed, embedHelp } from './embed.js';
 import { report, UsageError } from './errors.js';
+import { evalCommand, evalHelp } from './eval.js';
 import { exportHelp, exportModel } from './export.js';
 import { finetune, finetuneHelp } from './finetune.js';
 import { info, infoHelp } from './info.js';
@@ -15,6 +16,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   embed: { run: embed, help: embedHelp },
   export: { run: exportModel, help: exportHelp },
   finetune: { run: finetune, help: finetuneHelp },
+  eval: { run: evalCommand, help: evalHelp },
   bench: { run: bench, help: benchHelp },
 };
 

@@ -12,27 +12,24 @@ import { scanClsDataset } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
 import { scanSegDataset } from '../data/datasets/seg.js';
 import { labelSubset } from '../data/datasets/subset.js';
-import type { Batch, LoadFn } from '../data/loader/loader.js';
+import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
 import { clsLoad, segLoad } from '../data/loader/samples.js';
-import { clsMetrics } from '../metrics/cls.js';
-import { segMetrics, summarise } from '../metrics/seg.js';
 import { initialise } from '../nn/init.js';
 import { crossEntropy, diceLoss } from '../nn/losses/index.js';
 import type { ParamSpec } from '../nn/var_builder.js';
 import { VarBuilder } from '../nn/var_builder.js';
-import { add, cast, mul, softmax } from '../ops/index.js';
-import { CompiledFn } from '../runtime/compiled.js';
+import { add, cast, mul } from '../ops/index.js';
 import { nodeBackend } from '../runtime/node.js';
 import { usfmCheckpointFilter } from '../models/usfm/checkpoint_filter.js';
-import { usfmClassifier } from '../models/usfm/classifier.js';
 import type { ModelName, UsfmConfig } from '../models/usfm/config.js';
 import { makeConfig, windowOf } from '../models/usfm/config.js';
 import { detectConfig, encoderSpecs } from '../models/usfm/model.js';
-import { usfmUperNet } from '../models/usfm/upernet.js';
 import { AdamW } from './adamw.js';
 import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
+import { evalFunction, evaluate, summary, TASK_KEY, taskForward } from './evaluate.js';
+import type { TaskSpec } from './evaluate.js';
 import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
@@ -94,10 +91,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   log(`${o.task}: ${items.length}/${train.items.length} training images (label ratio ${o.labelRatio}), ${val.items.length} validation, ${classes} classes`);
 
   const cfg: UsfmConfig = { ...makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath }), sharedRelPos: false };
-  const build = (vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } => {
-    if (isCls) return { logits: usfmClassifier(vb, x, cfg, classes, { dropPath }) };
-    return usfmUperNet(vb, x, cfg, { classes, channels: o.segChannels }, { dropPath });
-  };
+  const task: TaskSpec = { task: o.task, classes, imgSize: o.imgSize, segChannels: o.segChannels, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) };
+  const build = (vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } => taskForward(task, cfg, vb, x, dropPath);
   const declare = (): ParamSpec[] => {
     const vb = VarBuilder.declare();
     build(vb, input('pixel_values', 'float32', ['B', 3, o.imgSize, o.imgSize]));
@@ -133,9 +128,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     return { loss: add(add(crossEntropy(logits, t), diceLoss(logits, t, { activation: 'softmax' })), mul(crossEntropy(aux!, t), 0.4)) };
   }, { frozen: (n) => n === 'mask_token' });
   const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
-  const evalFn = new CompiledFn(nodeBackend, (ins) => ({ probs: softmax(build(VarBuilder.bind(ins), ins.pixel_values!).logits, 1) }), {
-    dynamic: { pixel_values: { 0: 'B' } },
-  });
+  const evalFn = evalFunction(task, cfg);
 
   const loadTrain = (isCls ? clsLoad({ size: o.imgSize }) : segLoad({ size: o.imgSize })) as LoadFn<Item>;
   const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false })) as LoadFn<Item>;
@@ -183,7 +176,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const onTerm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  const meta = { 'usfm.config': JSON.stringify(cfg), 'usfm.task': JSON.stringify({ task: o.task, classes, imgSize: o.imgSize, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) }) };
+  const meta = { 'usfm.config': JSON.stringify(cfg), [TASK_KEY]: JSON.stringify(task) };
   const records: EpochRecord[] = [];
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state });
   try {
@@ -220,7 +213,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     };
     await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
     if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {
-      record.val = await evaluate(evalFn, ps, valLoader, isCls, classes);
+      record.val = summary(await evaluate(evalFn, ps.views(), valLoader, task));
       const score = isCls ? record.val.balancedAccuracy! : record.val.dice!;
       if (score > bestScore) {
         bestScore = score;
@@ -241,34 +234,4 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     await evalFn.release();
   }
   return records;
-}
-
-/** Validation metrics: cls → accuracy, balanced accuracy, macro-F1, macro AUC; seg → mean Dice/IoU/HD95. */
-async function evaluate(fn: CompiledFn, ps: ParamSet, loader: BatchLoader<Item>, isCls: boolean, classes: number): Promise<Record<string, number>> {
-  const labels: number[] = [];
-  const probs: number[] = [];
-  const per: ReturnType<typeof segMetrics>[] = [];
-  for await (const batch of loader.epoch(0) as AsyncIterable<Batch<Item>>) {
-    const r = await fn.run({ pixel_values: batch.pixel_values, ...Object.fromEntries(ps.views()) });
-    const p = r.probs!.data as Float32Array;
-    const b = batch.pixel_values.shape[0]!;
-    if (isCls) {
-      labels.push(...Array.from(batch.labels!.data as BigInt64Array, Number));
-      probs.push(...p);
-      continue;
-    }
-    const [h, w] = [batch.pixel_values.shape[2]!, batch.pixel_values.shape[3]!];
-    const masks = batch.masks!.data as Uint8Array;
-    for (let i = 0; i < b; i++) {
-      const pred = new Uint8Array(h * w);
-      for (let k = 0; k < h * w; k++) pred[k] = p[(i * classes + 1) * h * w + k]! > p[i * classes * h * w + k]! ? 1 : 0;
-      per.push(segMetrics(pred, masks.subarray(i * h * w, (i + 1) * h * w), h, w));
-    }
-  }
-  if (isCls) {
-    const m = clsMetrics(labels, Float32Array.from(probs), classes);
-    return { accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, macroAuc: m.macroAuc };
-  }
-  const s = summarise(per);
-  return { dice: s.dice.mean, iou: s.iou.mean, hd95: s.hd95.mean };
 }

@@ -1,0 +1,90 @@
+import type { HostTensor } from '../core/host.js';
+import type { Tensor } from '../core/tensor.js';
+import type { ClsItem } from '../data/datasets/cls.js';
+import type { SegItem } from '../data/datasets/seg.js';
+import type { Batch, BatchLoader } from '../data/loader/loader.js';
+import type { ClsMetrics } from '../metrics/cls.js';
+import { clsMetrics } from '../metrics/cls.js';
+import type { SegMetrics } from '../metrics/seg.js';
+import { segMetrics, summarise } from '../metrics/seg.js';
+import { VarBuilder } from '../nn/var_builder.js';
+import { softmax } from '../ops/index.js';
+import { CompiledFn } from '../runtime/compiled.js';
+import { nodeBackend } from '../runtime/node.js';
+import { usfmClassifier } from '../models/usfm/classifier.js';
+import type { UsfmConfig } from '../models/usfm/config.js';
+import { usfmUperNet } from '../models/usfm/upernet.js';
+
+/** Metadata key of a fine-tuned checkpoint's task description. */
+export const TASK_KEY = 'usfm.task';
+
+/** What a fine-tuned model does; stored in its checkpoints' metadata. */
+export interface TaskSpec {
+  readonly task: 'cls' | 'seg';
+  readonly classes: number;
+  readonly imgSize: number;
+  readonly segChannels: number;
+  readonly classNames?: readonly string[];
+}
+
+/** The task model's forward pass (logits; segmentation also returns the auxiliary head's). */
+export function taskForward(t: TaskSpec, cfg: UsfmConfig, vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } {
+  if (t.task === 'cls') return { logits: usfmClassifier(vb, x, cfg, t.classes, { dropPath }) };
+  return usfmUperNet(vb, x, cfg, { classes: t.classes, channels: t.segChannels }, { dropPath });
+}
+
+/** Class probabilities (cls: [B, C]; seg: [B, C, H, W]) in evaluation mode, symbolic batch. */
+export function evalFunction(t: TaskSpec, cfg: UsfmConfig): CompiledFn {
+  return new CompiledFn(nodeBackend, (ins) => ({ probs: softmax(taskForward(t, cfg, VarBuilder.bind(ins), ins.pixel_values!).logits, 1) }), {
+    dynamic: { pixel_values: { 0: 'B' } },
+  });
+}
+
+export type Evaluation =
+  | { readonly task: 'cls'; readonly metrics: ClsMetrics }
+  | { readonly task: 'seg'; readonly perImage: readonly (SegMetrics & { readonly name: string })[] };
+
+/** Run a loader's items through the model and score them. */
+export async function evaluate(
+  fn: CompiledFn, params: ReadonlyMap<string, HostTensor>, loader: BatchLoader<ClsItem | SegItem>, t: TaskSpec,
+): Promise<Evaluation> {
+  const labels: number[] = [];
+  const probs: number[] = [];
+  const per: (SegMetrics & { name: string })[] = [];
+  const feedsBase = Object.fromEntries(params);
+  for await (const batch of loader.epoch(0) as AsyncIterable<Batch<ClsItem | SegItem>>) {
+    const r = await fn.run({ pixel_values: batch.pixel_values, ...feedsBase });
+    const p = r.probs!.data as Float32Array;
+    const b = batch.pixel_values.shape[0]!;
+    if (t.task === 'cls') {
+      labels.push(...Array.from(batch.labels!.data as BigInt64Array, Number));
+      probs.push(...p);
+      continue;
+    }
+    const [h, w] = [batch.pixel_values.shape[2]!, batch.pixel_values.shape[3]!];
+    const masks = batch.masks!.data as Uint8Array;
+    const c = t.classes;
+    for (let i = 0; i < b; i++) {
+      const pred = new Uint8Array(h * w);
+      for (let k = 0; k < h * w; k++) {
+        let best = 0;
+        for (let j = 1; j < c; j++) if (p[(i * c + j) * h * w + k]! > p[(i * c + best) * h * w + k]!) best = j;
+        pred[k] = best;
+      }
+      const item = batch.items[i] as SegItem;
+      per.push({ ...segMetrics(pred, masks.subarray(i * h * w, (i + 1) * h * w), h, w), name: item.name });
+    }
+  }
+  if (t.task === 'cls') return { task: 'cls', metrics: clsMetrics(labels, Float32Array.from(probs), t.classes) };
+  return { task: 'seg', perImage: per };
+}
+
+/** The headline numbers of an evaluation (validation log, metrics.jsonl). */
+export function summary(e: Evaluation): Record<string, number> {
+  if (e.task === 'cls') {
+    const m = e.metrics;
+    return { accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, macroAuc: m.macroAuc };
+  }
+  const s = summarise(e.perImage);
+  return { dice: s.dice.mean, iou: s.iou.mean, hd95: s.hd95.mean };
+}
