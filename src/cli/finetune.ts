@@ -6,11 +6,12 @@ import { processIo } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
-    [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1] [--seg-channels 768]
+    [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1] [--seg-channels C]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
   Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
-  --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe).`;
+  --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe). --seg-channels defaults
+  to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
 
 /**
  * Progress lines (they end in 'eta N s') redraw one terminal line on a TTY; elsewhere (logs, CI) the
@@ -81,6 +82,6 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     clipNorm: num(values.clip, 'clip', 5, 0),
     dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99),
     valEvery: int(values['val-every'], 'val-every', 1),
-    segChannels: int(values['seg-channels'], 'seg-channels', 768),
+    segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
   }, progressLog(io));
 }

@@ -55,7 +55,7 @@ export interface FinetuneOptions {
   readonly clipNorm: number;
   readonly dropPath: number;
   readonly valEvery: number;
-  /** Decoder width for segmentation (official 768). */
+  /** Decoder width for segmentation; 0 = the backbone's width (768 for vit-b, as the official config). */
   readonly segChannels: number;
   /** Continue the run in `out` from its last saved position (options must be the run's own). */
   readonly resume?: boolean;
@@ -91,7 +91,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   log(`${o.task}: ${items.length}/${train.items.length} training images (label ratio ${o.labelRatio}), ${val.items.length} validation, ${classes} classes`);
 
   const cfg: UsfmConfig = { ...makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath }), sharedRelPos: false };
-  const task: TaskSpec = { task: o.task, classes, imgSize: o.imgSize, segChannels: o.segChannels, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) };
+  const task: TaskSpec = { task: o.task, classes, imgSize: o.imgSize, segChannels: o.segChannels || cfg.embedDim, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) };
   const build = (vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } => taskForward(task, cfg, vb, x, dropPath);
   const declare = (): ParamSpec[] => {
     const vb = VarBuilder.declare();
