@@ -5,7 +5,6 @@ import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
 import { input } from '../core/tensor.js';
-import { readCheckpoint } from '../checkpoint/open.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
 import type { ClsItem } from '../data/datasets/cls.js';
 import { scanClsDataset } from '../data/datasets/cls.js';
@@ -21,10 +20,9 @@ import type { ParamSpec } from '../nn/var_builder.js';
 import { VarBuilder } from '../nn/var_builder.js';
 import { add, cast, mul } from '../ops/index.js';
 import { nodeBackend } from '../runtime/node.js';
-import { usfmCheckpointFilter } from '../models/usfm/checkpoint_filter.js';
+import { loadBackbone } from '../models/usfm/backbone.js';
 import type { ModelName, UsfmConfig } from '../models/usfm/config.js';
-import { makeConfig, windowOf } from '../models/usfm/config.js';
-import { detectConfig, encoderSpecs } from '../models/usfm/model.js';
+import { makeConfig } from '../models/usfm/config.js';
 import { AdamW } from './adamw.js';
 import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
@@ -101,17 +99,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const rng = new Rng(o.seed);
   let loaded = new Map<string, HostTensor<'float32'>>();
   if (o.weights) {
-    const ck = await readCheckpoint(o.weights);
-    const { sourceWindow, ...base } = detectConfig(ck.tensors, ck.metadata, o.weights, cfg.imgSize);
-    if (base.embedDim !== cfg.embedDim || base.depth !== cfg.depth || base.heads !== cfg.heads) {
-      throw new Error(`${o.weights}: checkpoint is ${base.embedDim}/${base.depth}/${base.heads} (dim/depth/heads), --model ${o.model} is ${cfg.embedDim}/${cfg.depth}/${cfg.heads}`);
-    }
-    const encoderNames = new Set(encoderSpecs(cfg).map((s) => s.name));
-    const r = usfmCheckpointFilter(ck.tensors, declare(), {
-      file: o.weights, sourceWindow, targetWindow: windowOf(cfg),
-      allowMissing: (k) => !encoderNames.has(k),
-      ignore: (k) => k.startsWith('norm.') || k.startsWith('decoder.') || k.startsWith('head.') || k.startsWith('fc_norm.'),
-    });
+    // A new task head: any head in the checkpoint (e.g. another fine-tuned model's) is not reused.
+    const r = await loadBackbone(o.weights, declare(), cfg, (k) => k.startsWith('head.') || k.startsWith('fc_norm.'));
     loaded = r.tensors;
     log(`backbone from ${o.weights}: ${r.notes.join('; ')}`);
   }

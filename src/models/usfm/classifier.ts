@@ -2,7 +2,6 @@ import type { HostTensor } from '../../core/host.js';
 import { Rng } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
 import { input } from '../../core/tensor.js';
-import { readCheckpoint } from '../../checkpoint/open.js';
 import { truncNormal } from '../../nn/init.js';
 import { initialise } from '../../nn/init.js';
 import { layerNorm, linear } from '../../nn/layers.js';
@@ -12,12 +11,10 @@ import { softmax } from '../../ops/index.js';
 import { CompiledFn } from '../../runtime/compiled.js';
 import { nodeBackend } from '../../runtime/node.js';
 import type { Backend } from '../../runtime/types.js';
-import { usfmCheckpointFilter } from './checkpoint_filter.js';
 import type { UsfmConfig } from './config.js';
-import { windowOf } from './config.js';
 import type { EncoderOptions } from './encoder.js';
 import { usfmEncoder } from './encoder.js';
-import { detectConfig } from './model.js';
+import { loadBackbone } from './backbone.js';
 
 /**
  * USFM's classifier (the official `use_mean_pooling` recipe): the encoder without its final norm,
@@ -50,18 +47,7 @@ export async function initClassifier(
   const notes: string[] = [];
   let loaded = new Map<string, HostTensor<'float32'>>();
   if (path) {
-    const ck = await readCheckpoint(path);
-    const { sourceWindow, ...base } = detectConfig(ck.tensors, ck.metadata, path, cfg.imgSize);
-    if (base.embedDim !== cfg.embedDim || base.depth !== cfg.depth || base.heads !== cfg.heads) {
-      throw new Error(`${path}: checkpoint is ${base.embedDim}/${base.depth}/${base.heads} (dim/depth/heads), the model ${cfg.embedDim}/${cfg.depth}/${cfg.heads}`);
-    }
-    const r = usfmCheckpointFilter(ck.tensors, classifierSpecs(config, classes), {
-      file: path,
-      sourceWindow,
-      targetWindow: windowOf(config),
-      allowMissing: (k) => k.startsWith('fc_norm.') || k.startsWith('head.'),
-      ignore: (k) => k.startsWith('norm.') || k.startsWith('decoder.'),
-    });
+    const r = await loadBackbone(path, classifierSpecs(config, classes), config);
     loaded = r.tensors;
     notes.push(...r.notes, 'dropped the pretrained final norm (fc_norm is trained instead)');
   }
