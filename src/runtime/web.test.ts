@@ -11,14 +11,9 @@ import { mul, reduceSum } from '../ops/index.js';
 import { ParamSet } from '../train/param_set.js';
 import { TrainStep } from '../train/step.js';
 import { webBackend } from './web.js';
+import { maxAbsDiff } from '../testing/gradcheck.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/torch/', import.meta.url));
-
-function maxAbsDiff(a: HostTensor, b: HostTensor): number {
-  let m = 0;
-  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-  return m;
-}
 
 test('onnxruntime-web runs the encoder graph and matches PyTorch', async () => {
   const golden = await readSafetensors(`${dir}small_perblock.golden.safetensors`);

@@ -16,6 +16,14 @@ export function randn(shape: readonly number[], seed: number, dtype: 'float32' |
   return { dtype, shape, data };
 }
 
+/** Largest absolute element difference of two equally shaped tensors (asserts the shapes match). */
+export function maxAbsDiff(a: HostTensor, b: HostTensor): number {
+  assert.deepEqual(a.shape, b.shape);
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
+  return m;
+}
+
 export function ints(shape: readonly number[], values: readonly number[]): HostTensor<'int64'> {
   return { dtype: 'int64', shape, data: BigInt64Array.from(values, BigInt) };
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostTensor } from '../../core/host.js';
 import { readSafetensors } from '../../checkpoint/safetensors.js';
 import { loadUsfm } from './model.js';
+import { maxAbsDiff } from '../../testing/gradcheck.js';
 
 const dir = fileURLToPath(new URL('../../../fixtures/local/', import.meta.url));
 
@@ -19,13 +20,8 @@ test('full ViT-B checkpoint (188 keys, shared table) loads strictly and matches 
   const loaded = performance.now() - t0;
   const out = await enc.embed(golden.tensors.get('pixel_values') as HostTensor<'float32'>);
   const total = performance.now() - t0;
-  const diff = (a: HostTensor, b: HostTensor): number => {
-    let m = 0;
-    for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    return m;
-  };
-  const dt = diff(out.tokens, golden.tensors.get('tokens')!);
-  const dp = diff(out.pooled, golden.tensors.get('pooled')!);
+  const dt = maxAbsDiff(out.tokens, golden.tensors.get('tokens')!);
+  const dp = maxAbsDiff(out.pooled, golden.tensors.get('pooled')!);
   console.log(`load ${loaded.toFixed(0)} ms, load+first embed ${total.toFixed(0)} ms, max|Δtokens| ${dt.toExponential(2)}, max|Δpooled| ${dp.toExponential(2)}`);
   assert.ok(dt <= 1e-4 && dp <= 1e-4);
   assert.equal(enc.params.size, 187); // 188 keys minus the recomputed index buffer

@@ -10,15 +10,9 @@ import { ParamSet } from '../../train/param_set.js';
 import { TrainStep } from '../../train/step.js';
 import { usfmEncoder } from './encoder.js';
 import { encoderSpecs, loadUsfm } from './model.js';
+import { maxAbsDiff } from '../../testing/gradcheck.js';
 
 const dir = fileURLToPath(new URL('../../../fixtures/torch/', import.meta.url));
-
-function maxAbsDiff(a: HostTensor, b: HostTensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let m = 0;
-  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-  return m;
-}
 
 for (const name of ['small_shared', 'small_perblock', 'small_fp16', 'small_bf16']) {
   test(`${name}.pth: tokens and pooled match PyTorch (≤ 1e-4)`, async () => {
