@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { readSafetensors } from '../checkpoint/safetensors.js';
 import type { ClsItem } from '../data/datasets/cls.js';
 import { scanClsDataset } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
@@ -9,18 +6,19 @@ import type { Split } from '../data/datasets/fs_scan.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
 import { clsLoad, segLoad } from '../data/loader/samples.js';
-import { summarise } from '../metrics/seg.js';
-import type { UsfmConfig } from '../models/usfm/config.js';
-import { CONFIG_KEY } from '../models/usfm/model.js';
-import type { TaskSpec } from '../train/evaluate.js';
-import { evalFunction, evaluate, TASK_KEY } from '../train/evaluate.js';
+import type { MetricSummary, SegMetricName } from '../metrics/seg.js';
+import { summarise, summariseValues } from '../metrics/seg.js';
+import { PIXEL_TABLE, readPixelTable } from '../data/datasets/pixel_sizes.js';
+import { evalFunction, evaluate } from '../train/evaluate.js';
+import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
 import { int, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
 export const evalHelp = `usfm eval --run RUN_DIR|--weights CKPT --data ROOT [--split test|val|train] [--batch-size 8] [--json]
   Metrics of a fine-tuned model on a split: cls → accuracy, balanced accuracy, macro-F1, AUC, confusion
-  matrix; seg → Dice, IoU, sensitivity, specificity, HD95 (px), mean ± std over images.`;
+  matrix; seg → Dice, IoU, sensitivity, specificity, HD95 (px), mean ± std over images; with ROOT/pixel_size_and_HC.csv
+  (HC18) also HD95 in mm and the head-circumference error (mm) of an ellipse fitted to each predicted mask.`;
 
 const f = (v: number): string => (Number.isNaN(v) ? '  n/a ' : v.toFixed(4));
 
@@ -33,21 +31,8 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<void
   if ((values.run === undefined) === (values.weights === undefined)) throw new UsageError('give exactly one of --run RUN_DIR or --weights CKPT');
   const split = str(values.split, 'split', 'test');
   if (split !== 'train' && split !== 'val' && split !== 'test') throw new UsageError(`--split must be train, val or test, got '${split}'`);
-  let weights = values.weights as string | undefined;
-  if (values.run !== undefined) {
-    const run = String(values.run);
-    weights = [join(run, 'best.safetensors'), join(run, 'last.safetensors')].find((p) => existsSync(p));
-    if (!weights) throw new Error(`${run}: no best.safetensors or last.safetensors (not a finetune run folder?)`);
-  }
-  const ck = await readSafetensors(weights!);
-  const taskJson = ck.metadata[TASK_KEY];
-  const cfgJson = ck.metadata[CONFIG_KEY];
-  if (!taskJson || !cfgJson) throw new Error(`${weights}: not a fine-tuned model (no ${TASK_KEY} metadata); encoders are evaluated after usfm finetune`);
-  const task = JSON.parse(taskJson) as TaskSpec;
-  if (!(task.classes > 0 && task.imgSize > 0 && (task.task === 'cls' || task.segChannels > 0))) {
-    throw new Error(`${weights}: incomplete ${TASK_KEY} metadata (${taskJson}); written by an older version?`);
-  }
-  const cfg = JSON.parse(cfgJson) as UsfmConfig;
+  const ck = await readTaskCheckpoint(values.run !== undefined ? runCheckpoint(String(values.run)) : String(values.weights));
+  const { task, cfg, path: weights } = ck;
   const data = str(values.data, 'data');
   const ds = task.task === 'cls' ? await scanClsDataset(data, split as Split) : await scanSegDataset(data, split as Split);
   if (task.task === 'cls' && task.classNames && JSON.stringify((ds as { classes: readonly string[] }).classes) !== JSON.stringify(task.classNames)) {
@@ -56,7 +41,8 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<void
   const load = (task.task === 'cls' ? clsLoad({ size: task.imgSize, augment: false }) : segLoad({ size: task.imgSize, augment: false })) as LoadFn<ClsItem | SegItem>;
   const loader = new BatchLoader(ds.items as readonly (ClsItem | SegItem)[], load, { batchSize: int(values['batch-size'], 'batch-size', 8) });
   const fn = evalFunction(task, cfg);
-  const result = await evaluate(fn, ck.tensors, loader, task);
+  const pixels = task.task === 'seg' ? await readPixelTable(data) : null;
+  const result = await evaluate(fn, ck.tensors, loader, task, pixels);
   await fn.release();
   if (result.task === 'cls') {
     const m = result.metrics;
@@ -77,6 +63,11 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<void
     io.out(`${JSON.stringify({ weights, split, summary: s, perImage: result.perImage }, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2)}\n`);
     return;
   }
-  const row = (k: 'dice' | 'iou' | 'sensitivity' | 'specificity' | 'hd95'): string => `${k.padEnd(12)} ${f(s[k].mean)} ± ${f(s[k].std)}  (n ${s[k].n}${s[k].excluded ? `, ${s[k].excluded} undefined` : ''})`;
-  io.out(`${[`${weights} on ${split} (${s.images} images)`, row('dice'), row('iou'), row('sensitivity'), row('specificity'), `${row('hd95')} px`].join('\n')}\n`);
+  const line = (k: string, m: MetricSummary): string => `${k.padEnd(12)} ${f(m.mean)} ± ${f(m.std)}  (n ${m.n}${m.excluded ? `, ${m.excluded} undefined` : ''})`;
+  const row = (k: SegMetricName): string => line(k, s[k]);
+  const lines = [`${weights} on ${split} (${s.images} images)`, row('dice'), row('iou'), row('sensitivity'), row('specificity'), `${row('hd95')} px`];
+  const mm = (k: 'hd95Mm' | 'hcErrorMm'): MetricSummary => summariseValues(result.perImage.map((m) => m[k] ?? NaN));
+  if (result.perImage.some((m) => m.hd95Mm !== undefined)) lines.push(`${line('hd95', mm('hd95Mm'))} mm  (pixel sizes from ${PIXEL_TABLE})`);
+  if (result.perImage.some((m) => m.hcErrorMm !== undefined)) lines.push(`${line('|ΔHC|', mm('hcErrorMm'))} mm  (head circumference of the fitted ellipse vs the reference)`);
+  io.out(`${lines.join('\n')}\n`);
 }

@@ -6,7 +6,10 @@ import type { Batch, BatchLoader } from '../data/loader/loader.js';
 import type { ClsMetrics } from '../metrics/cls.js';
 import { clsMetrics } from '../metrics/cls.js';
 import type { SegMetrics } from '../metrics/seg.js';
-import { segMetrics, summarise } from '../metrics/seg.js';
+import { segMetrics, summarise, summariseValues } from '../metrics/seg.js';
+import { ellipseCircumference } from '../metrics/hc.js';
+import type { PixelInfo } from '../data/datasets/pixel_sizes.js';
+import { maskSpacing } from '../data/datasets/pixel_sizes.js';
 import { VarBuilder } from '../nn/var_builder.js';
 import { softmax } from '../ops/index.js';
 import { CompiledFn } from '../runtime/compiled.js';
@@ -42,15 +45,34 @@ export function evalFunction(t: TaskSpec, cfg: UsfmConfig): CompiledFn {
 
 export type Evaluation =
   | { readonly task: 'cls'; readonly metrics: ClsMetrics }
-  | { readonly task: 'seg'; readonly perImage: readonly (SegMetrics & { readonly name: string })[] };
+  | { readonly task: 'seg'; readonly perImage: readonly SegImageMetrics[] };
+
+/** Per-image segmentation metrics; the mm fields when the dataset has a pixel size table (HC18). */
+export type SegImageMetrics = SegMetrics & {
+  readonly name: string;
+  readonly hd95Mm?: number;
+  /** Head circumference of the ellipse fitted to the prediction, its reference, and the absolute error (mm). */
+  readonly hcMm?: number;
+  readonly hcRefMm?: number;
+  readonly hcErrorMm?: number;
+};
+
+function mmMetrics(pred: Uint8Array, gt: Uint8Array, h: number, w: number, info: PixelInfo): Omit<SegImageMetrics, keyof SegMetrics | 'name'> {
+  const spacing = maskSpacing(info, h, w);
+  const hd = segMetrics(pred, gt, h, w, { spacing }).hd95;
+  if (info.hcMm === undefined) return { hd95Mm: hd };
+  const hc = ellipseCircumference(pred, h, w, spacing);
+  return { hd95Mm: hd, hcMm: hc, hcRefMm: info.hcMm, hcErrorMm: Math.abs(hc - info.hcMm) };
+}
 
 /** Run a loader's items through the model and score them. */
 export async function evaluate(
   fn: CompiledFn, params: ReadonlyMap<string, HostTensor>, loader: BatchLoader<ClsItem | SegItem>, t: TaskSpec,
+  pixels?: ReadonlyMap<string, PixelInfo> | null,
 ): Promise<Evaluation> {
   const labels: number[] = [];
   const probs: number[] = [];
-  const per: (SegMetrics & { name: string })[] = [];
+  const per: SegImageMetrics[] = [];
   const feedsBase = Object.fromEntries(params);
   for await (const batch of loader.epoch(0) as AsyncIterable<Batch<ClsItem | SegItem>>) {
     const r = await fn.run({ pixel_values: batch.pixel_values, ...feedsBase });
@@ -72,7 +94,9 @@ export async function evaluate(
         pred[k] = best;
       }
       const item = batch.items[i] as SegItem;
-      per.push({ ...segMetrics(pred, masks.subarray(i * h * w, (i + 1) * h * w), h, w), name: item.name });
+      const gt = masks.subarray(i * h * w, (i + 1) * h * w);
+      const info = pixels?.get(item.name);
+      per.push({ ...segMetrics(pred, gt, h, w), name: item.name, ...(info ? mmMetrics(pred, gt, h, w, info) : {}) });
     }
   }
   if (t.task === 'cls') return { task: 'cls', metrics: clsMetrics(labels, Float32Array.from(probs), t.classes) };
@@ -86,5 +110,7 @@ export function summary(e: Evaluation): Record<string, number> {
     return { accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, macroAuc: m.macroAuc };
   }
   const s = summarise(e.perImage);
-  return { dice: s.dice.mean, iou: s.iou.mean, hd95: s.hd95.mean };
+  const out: Record<string, number> = { dice: s.dice.mean, iou: s.iou.mean, hd95: s.hd95.mean };
+  if (e.perImage.some((m) => m.hcErrorMm !== undefined)) out.hcErrorMm = summariseValues(e.perImage.map((m) => m.hcErrorMm ?? NaN)).mean;
+  return out;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { scanClsDataset } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
 import { scanSegDataset } from '../data/datasets/seg.js';
 import { labelSubset } from '../data/datasets/subset.js';
+import { readPixelTable } from '../data/datasets/pixel_sizes.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
 import { clsLoad, segLoad } from '../data/loader/samples.js';
@@ -122,6 +124,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const loadTrain = (isCls ? clsLoad({ size: o.imgSize }) : segLoad({ size: o.imgSize })) as LoadFn<Item>;
   const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false })) as LoadFn<Item>;
   const trainLoader = new BatchLoader(items, loadTrain, { batchSize: o.batchSize, shuffle: true, dropLast: items.length >= 2 * o.batchSize, seed: o.seed });
+  const pixels = isCls ? null : await readPixelTable(o.data);
   const valLoader = new BatchLoader(val.items as readonly Item[], loadVal, { batchSize: o.batchSize, seed: o.seed });
   const stepsPerEpoch = Math.max(1, Math.floor(items.length / o.batchSize));
   const total = stepsPerEpoch * o.epochs;
@@ -182,7 +185,11 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       if (isCls) feeds.labels = batch.labels!;
       else feeds.masks = batch.masks!;
       const r = await step.run(feeds);
-      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (last good checkpoint: ${join(o.out, 'last.safetensors')})`);
+      if (!Number.isFinite(r.loss)) {
+        // Nothing is saved from here on: last.safetensors and the run state stay those of the last finished epoch.
+        const kept = existsSync(join(o.out, 'last.safetensors')) ? `last good checkpoint: ${join(o.out, 'last.safetensors')}` : 'no epoch had finished, so no checkpoint was written';
+        throw new Error(`${o.out}: loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (${kept}; try a lower --lr)`);
+      }
       await opt.update(r.grads, lrAt(Math.min(globalStep, total - 1)), r.gradNorm);
       globalStep++;
       lossSum += r.loss * b;
@@ -202,7 +209,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     };
     await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
     if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {
-      record.val = summary(await evaluate(evalFn, ps.views(), valLoader, task));
+      record.val = summary(await evaluate(evalFn, ps.views(), valLoader, task, pixels));
       const score = isCls ? record.val.balancedAccuracy! : record.val.dice!;
       if (score > bestScore) {
         bestScore = score;
