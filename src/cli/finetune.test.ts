@@ -1,6 +1,6 @@
 // `usfm finetune` end to end on a small generated dataset in the official classification layout.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -84,4 +84,27 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
   for (const [k, t] of a.tensors) assert.deepEqual(b.tensors.get(k)!.data, t.data, k);
   assert.equal(readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
   assert.equal((await main(['finetune', '--resume', join(tmp, 'b'), '--epochs', '3'], quiet)), 2);
+});
+
+test('a NaN/Inf loss stops the run with a one-line error and leaves the last good checkpoint untouched', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-nan-'));
+  const data = join(tmp, 'data');
+  await makeCls(data);
+  const out = join(tmp, 'run');
+  const quiet = { out: (): void => undefined, err: (): void => undefined };
+  assert.equal(await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
+    '--epochs', '1', '--batch-size', '4', '--lr', '0.05', '--out', out], quiet), 0);
+  const before = readFileSync(join(out, 'last.safetensors'));
+  // Continue for a second epoch at an absurd learning rate: the first update overflows the weights.
+  const opts = JSON.parse(readFileSync(join(out, 'options.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(out, 'options.json'), JSON.stringify({ ...opts, epochs: 2, lr: 1e38, clipNorm: 0 }));
+  let err = '';
+  const code = await main(['finetune', '--resume', out], { out: () => undefined, err: (t) => { err += t; } });
+  assert.equal(code, 1, err);
+  const last = err.trim().split('\n').at(-1)!;
+  assert.match(last, /run: loss is (NaN|-?Infinity) at epoch 2, step \d+; stopped \(last good checkpoint: .*last\.safetensors; try a lower --lr\)$/);
+  assert.deepEqual(readFileSync(join(out, 'last.safetensors')), before);
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
+  const ck = await readSafetensors(join(out, 'last.safetensors'));
+  for (const [k, t] of ck.tensors) assert.ok((t.data as Float32Array).every(Number.isFinite), k);
 });
