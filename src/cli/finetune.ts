@@ -17,7 +17,7 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights 
  * Progress lines (they end in 'eta N s') redraw one terminal line on a TTY; elsewhere (logs, CI) the
  * first of each epoch and then at most one every 10 s is kept. Everything else is printed as is.
  */
-function progressLog(io: Io): (line: string) => void {
+export function progressLog(io: Io): (line: string) => void {
   const tty = io === processIo && process.stderr.isTTY === true;
   let last = 0;
   let epoch = '';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { bench, benchHelp } from './bench.js';
 import { convert, convertHelp } from './convert.js';
+import { demo, demoHelp } from './demo.js';
 import { embed, embedHelp } from './embed.js';
 import { report, UsageError } from './errors.js';
 import { evalCommand, evalHelp } from './eval.js';
@@ -9,6 +10,7 @@ import { finetune, finetuneHelp } from './finetune.js';
 import { info, infoHelp } from './info.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
+import { predict, predictHelp } from './predict.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io) => Promise<void>; help: string }>> = {
   info: { run: info, help: infoHelp },
@@ -17,6 +19,8 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   export: { run: exportModel, help: exportHelp },
   finetune: { run: finetune, help: finetuneHelp },
   eval: { run: evalCommand, help: evalHelp },
+  predict: { run: predict, help: predictHelp },
+  demo: { run: demo, help: demoHelp },
   bench: { run: bench, help: benchHelp },
 };
 
