@@ -1,10 +1,11 @@
 import type { Tensor } from '../../core/tensor.js';
-import { adaptiveAvgPool2d, add, concat, gelu, maxPool2d, reshape, resizeBilinear, slice, transpose } from '../../ops/index.js';
-import { batchNorm2d, conv2d, convModule, convTranspose2d } from '../../nn/conv_layers.js';
+import { adaptiveAvgPool2d, add, concat, maxPool2d, resizeBilinear } from '../../ops/index.js';
+import { conv2d, convModule } from '../../nn/conv_layers.js';
 import type { VarBuilder } from '../../nn/var_builder.js';
 import type { UsfmConfig } from './config.js';
 import type { EncoderOptions } from './encoder.js';
 import { usfmEncoder } from './encoder.js';
+import { fpn1, fpn2, tokensToMap } from './necks.js';
 
 export interface UperNetOptions {
   readonly classes: number;
@@ -29,10 +30,6 @@ export function defaultOutIndices(depth: number): [number, number, number, numbe
   return [3, 5, 7, 11].map((k) => Math.max(0, Math.round(((k + 1) * depth) / 12) - 1)) as [number, number, number, number];
 }
 
-/** Block output [B, N, C] without cls → feature map [B, C, h, w]. */
-function toMap(t: Tensor, b: Tensor['shape'][number], c: number, h: number, w: number): Tensor {
-  return reshape(transpose(slice(t, 1, 1, h * w + 1), [0, 2, 1]), [b, c, h, w]);
-}
 
 /**
  * USFM + UPerNet as the official segmentation model: four ViT block outputs become a 4/8/16/32-stride
@@ -48,12 +45,10 @@ export function usfmUperNet(vb: VarBuilder, x: Tensor, cfg: UsfmConfig, o: UperN
   const [b, , H, W] = x.shape as [Tensor['shape'][number], number, number, number];
   const [h, w] = [H / cfg.patchSize, W / cfg.patchSize];
   const { blocks } = usfmEncoder(vb, x, cfg, { ...enc, finalNorm: false });
-  const maps = taps.map((i) => toMap(blocks[i]!, b, c, h, w));
+  const maps = taps.map((i) => tokensToMap(blocks[i]!, b, c, h, w));
   // Necks: ×4, ×2, ×1, ×½.
-  let f1 = convTranspose2d(vb.pp('fpn1').pp(0), maps[0]!, c, c, 2);
-  f1 = gelu(batchNorm2d(vb.pp('fpn1').pp(1), f1, c));
-  f1 = convTranspose2d(vb.pp('fpn1').pp(3), f1, c, c, 2);
-  const f2 = convTranspose2d(vb.pp('fpn2').pp(0), maps[1]!, c, c, 2);
+  const f1 = fpn1(vb, maps[0]!, c);
+  const f2 = fpn2(vb, maps[1]!, c);
   const f4 = maxPool2d(maps[3]!, 2, { stride: 2 });
   const feats = [f1, f2, maps[2]!, f4];
   const sizes = feats.map((f) => [f.shape[2] as number, f.shape[3] as number] as [number, number]);
