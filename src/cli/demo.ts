@@ -26,7 +26,7 @@ import type { Io } from './io.js';
 /** The bundled HC18 subset (40/10/10 image–mask pairs, CC BY 4.0; see samples/README.md). */
 export const DEMO_DATA = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
 
-export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights CKPT|none] [--model vit-t] [--img-size 224] [--data ROOT]
+export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights CKPT|none] [--model vit-t] [--head upernet|atm] [--img-size 224] [--data ROOT]
   The README's main job: fine-tune a segmentation model on the bundled HC18 fetal-head subset (40 training,
   10 validation, 10 test images), evaluate it on the test images (Dice, IoU, HD95 in px and mm, head-circumference
   error in mm), and write overlays and a summary (OUT/summary.md, OUT/summary.json, OUT/overlays/*.png).`;
@@ -34,7 +34,7 @@ export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights CKP
 const f = (m: MetricSummary, d = 3): string => `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}`;
 
 export async function demo(argv: readonly string[], io: Io): Promise<void> {
-  const { values, positionals } = parse(argv, Object.fromEntries(['out', 'epochs', 'weights', 'model', 'img-size', 'data', 'batch-size'].map((k) => [k, { type: 'string' as const }])));
+  const { values, positionals } = parse(argv, Object.fromEntries(['out', 'epochs', 'weights', 'model', 'img-size', 'data', 'batch-size', 'head'].map((k) => [k, { type: 'string' as const }])));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const out = str(values.out, 'out', 'demo-out');
   const data = str(values.data, 'data', DEMO_DATA);
@@ -43,6 +43,8 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   if (size[0] !== size[1]) throw new UsageError('--img-size must be square');
   const epochs = int(values.epochs, 'epochs', 20);
   const model = modelName(values.model, 'vit-t')!;
+  const head = str(values.head, 'head', 'upernet');
+  if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
   const log = progressLog(io);
   const t0 = performance.now();
   const run = join(out, 'run');
@@ -53,7 +55,7 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   await finetune({
     task: 'seg', data, weights: weights === 'none' ? null : weights, model, out: run, imgSize: size[0], epochs,
     batchSize: int(values['batch-size'], 'batch-size', 8), lr: weights === 'none' ? 1e-3 : 3e-4, labelRatio: 1, seed: 42, layerDecay: weights === 'none' ? 1 : 0.65,
-    weightDecay: 0.05, warmupEpochs: Math.min(2, epochs - 1), clipNorm: 5, dropPath: 0.1, valEvery: 1, segChannels: 0,
+    weightDecay: 0.05, warmupEpochs: Math.min(2, epochs - 1), clipNorm: 5, dropPath: 0.1, valEvery: 1, segChannels: 0, head,
   }, log);
   const trainSeconds = (performance.now() - t0) / 1000;
 
@@ -89,7 +91,7 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   await writeFileAtomic(join(out, 'summary.json'), [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
   const md = [
     `# usfm demo: fetal head segmentation (HC18 subset)`, '',
-    `${model} (${weights === 'none' ? 'random init' : weights}), UPerNet head, ${epochs} epochs at ${size[0]}×${size[0]} on ${summary.data}; ` +
+    `${model} (${weights === 'none' ? 'random init' : weights}), ${head === 'atm' ? 'ATM (SegViT)' : 'UPerNet'} head, ${epochs} epochs at ${size[0]}×${size[0]} on ${summary.data}; ` +
       `${Math.round(trainSeconds)} s training, ${Math.round(seconds)} s in all.`, '',
     `| test metric (${s.images} images) | mean ± std |`, '|---|---|',
     `| Dice | ${f(s.dice)} |`, `| IoU | ${f(s.iou)} |`, `| HD95 (px at ${size[0]}×${size[0]}) | ${f(s.hd95, 1)} |`,

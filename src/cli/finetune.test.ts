@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../core/random.js';
 import { readSafetensors } from '../checkpoint/safetensors.js';
+import { DEMO_DATA } from './demo.js';
 import { main } from './main.js';
 
 async function makeCls(root: string): Promise<void> {
@@ -107,4 +108,25 @@ test('a NaN/Inf loss stops the run with a one-line error and leaves the last goo
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
   const ck = await readSafetensors(join(out, 'last.safetensors'));
   for (const [k, t] of ck.tensors) assert.ok((t.data as Float32Array).every(Number.isFinite), k);
+});
+
+test('finetune --task seg --head atm trains the SegViT head; eval and predict use it from the checkpoint', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-atm-'));
+  const out = join(tmp, 'run');
+  let err = '';
+  const io = { out: (): void => undefined, err: (t: string): void => { err += t; } };
+  assert.equal(await main(['finetune', '--task', 'seg', '--head', 'atm', '--data', DEMO_DATA, '--weights', 'none', '--img-size', '32',
+    '--epochs', '1', '--batch-size', '8', '--out', out], io), 0, err);
+  const ck = await readSafetensors(join(out, 'last.safetensors'));
+  assert.equal((JSON.parse(ck.metadata['usfm.task']!) as { head: string }).head, 'atm');
+  assert.deepEqual(ck.tensors.get('decode_head.class_embed.weight')!.shape, [3, 96]);
+  assert.ok(![...ck.tensors.keys()].some((k) => k.startsWith('auxiliary_head.')));
+  let evalOut = '';
+  assert.equal(await main(['eval', '--run', out, '--data', DEMO_DATA, '--split', 'val', '--json'], { out: (t) => { evalOut += t; }, err: () => undefined }), 0);
+  const ev = JSON.parse(evalOut) as { summary: { images: number; dice: { mean: number } } };
+  assert.equal(ev.summary.images, 10);
+  assert.ok(ev.summary.dice.mean >= 0 && ev.summary.dice.mean <= 1);
+  let bad = '';
+  assert.equal(await main(['finetune', '--task', 'cls', '--head', 'atm', '--data', DEMO_DATA, '--weights', 'none', '--out', join(tmp, 'x')], { out: () => undefined, err: (t) => { bad += t; } }), 2);
+  assert.match(bad, /--head is for --task seg/);
 });

@@ -6,10 +6,12 @@ import { processIo } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
-    [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1] [--seg-channels C]
+    [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
+    [--head upernet|atm] [--seg-channels C]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
   Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
+  --head: UPerNet (PPM + FPN, FCN aux head; CE + Dice + 0.4·aux CE) or SegViT's ATM (query = class; CE + 20·focal + Dice per stage).
   --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe). --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
 
@@ -49,7 +51,7 @@ function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
     ['resume', 'task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
-      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels'].map((k) => [k, { type: 'string' as const }]),
+      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.resume !== undefined) {
@@ -64,6 +66,9 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const size = parseSize(values['img-size']) ?? [224, 224];
   if (size[0] !== size[1]) throw new UsageError('--img-size must be square for fine-tuning');
   const epochs = int(values.epochs, 'epochs', 30);
+  const head = str(values.head, 'head', 'upernet');
+  if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
+  if (task === 'cls' && values.head !== undefined) throw new UsageError('--head is for --task seg');
   await run({
     task,
     data: str(values.data, 'data'),
@@ -83,5 +88,6 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99),
     valEvery: int(values['val-every'], 'val-every', 1),
     segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
+    ...(task === 'seg' ? { head } : {}),
   }, progressLog(io));
 }

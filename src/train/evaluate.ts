@@ -17,6 +17,8 @@ import { nodeBackend } from '../runtime/node.js';
 import { usfmClassifier } from '../models/usfm/classifier.js';
 import type { UsfmConfig } from '../models/usfm/config.js';
 import { usfmUperNet } from '../models/usfm/upernet.js';
+import type { AtmOutputs } from '../models/usfm/atm.js';
+import { usfmAtm } from '../models/usfm/atm.js';
 
 /** Metadata key of a fine-tuned checkpoint's task description. */
 export const TASK_KEY = 'usfm.task';
@@ -27,18 +29,38 @@ export interface TaskSpec {
   readonly classes: number;
   readonly imgSize: number;
   readonly segChannels: number;
+  /** Segmentation head (absent in checkpoints from before the ATM head: UPerNet). */
+  readonly head?: SegHead;
   readonly classNames?: readonly string[];
 }
 
-/** The task model's forward pass (logits; segmentation also returns the auxiliary head's). */
-export function taskForward(t: TaskSpec, cfg: UsfmConfig, vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } {
+/** Segmentation heads: mmseg's UPerNet (+ FCN auxiliary head) or SegViT's ATM head. */
+export type SegHead = 'upernet' | 'atm';
+
+/** A task model's outputs: logits (cls [B, C]; seg [B, C, H, W]), the UPerNet auxiliary logits, the ATM head's stages. */
+export interface TaskOutputs {
+  readonly logits: Tensor;
+  readonly aux?: Tensor;
+  readonly atm?: AtmOutputs;
+}
+
+/** The task model's forward pass. */
+export function taskForward(t: TaskSpec, cfg: UsfmConfig, vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): TaskOutputs {
   if (t.task === 'cls') return { logits: usfmClassifier(vb, x, cfg, t.classes, { dropPath }) };
+  if (t.head === 'atm') {
+    const atm = usfmAtm(vb, x, cfg, { classes: t.classes }, { dropPath });
+    return { logits: atm.logits, atm };
+  }
   return usfmUperNet(vb, x, cfg, { classes: t.classes, channels: t.segChannels }, { dropPath });
 }
 
 /** Class probabilities (cls: [B, C]; seg: [B, C, H, W]) in evaluation mode, symbolic batch. */
 export function evalFunction(t: TaskSpec, cfg: UsfmConfig): CompiledFn {
-  return new CompiledFn(nodeBackend, (ins) => ({ probs: softmax(taskForward(t, cfg, VarBuilder.bind(ins), ins.pixel_values!).logits, 1) }), {
+  return new CompiledFn(nodeBackend, (ins) => {
+    const out = taskForward(t, cfg, VarBuilder.bind(ins), ins.pixel_values!);
+    // ATM scores are already class-probability × mask-probability products in [0, 1].
+    return { probs: out.atm ? out.logits : softmax(out.logits, 1) };
+  }, {
     dynamic: { pixel_values: { 0: 'B' } },
   });
 }

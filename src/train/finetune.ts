@@ -29,7 +29,8 @@ import { AdamW } from './adamw.js';
 import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { evalFunction, evaluate, summary, TASK_KEY, taskForward } from './evaluate.js';
-import type { TaskSpec } from './evaluate.js';
+import type { SegHead, TaskOutputs, TaskSpec } from './evaluate.js';
+import { atmLoss } from '../models/usfm/atm_loss.js';
 import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
@@ -55,7 +56,9 @@ export interface FinetuneOptions {
   readonly clipNorm: number;
   readonly dropPath: number;
   readonly valEvery: number;
-  /** Decoder width for segmentation; 0 = the backbone's width (768 for vit-b, as the official config). */
+  /** Segmentation head (default UPerNet). */
+  readonly head?: SegHead;
+  /** UPerNet decoder width; 0 = the backbone's width (768 for vit-b, as the official config). */
   readonly segChannels: number;
   /** Continue the run in `out` from its last saved position (options must be the run's own). */
   readonly resume?: boolean;
@@ -91,8 +94,11 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   log(`${o.task}: ${items.length}/${train.items.length} training images (label ratio ${o.labelRatio}), ${val.items.length} validation, ${classes} classes`);
 
   const cfg: UsfmConfig = { ...makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath }), sharedRelPos: false };
-  const task: TaskSpec = { task: o.task, classes, imgSize: o.imgSize, segChannels: o.segChannels || cfg.embedDim, ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : {}) };
-  const build = (vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): { logits: Tensor; aux?: Tensor } => taskForward(task, cfg, vb, x, dropPath);
+  const task: TaskSpec = {
+    task: o.task, classes, imgSize: o.imgSize, segChannels: o.segChannels || cfg.embedDim,
+    ...(isCls ? { classNames: (train as Awaited<ReturnType<typeof scanClsDataset>>).classes } : { head: o.head ?? 'upernet' }),
+  };
+  const build = (vb: VarBuilder, x: Tensor, dropPath?: { attn: Tensor; mlp: Tensor }[]): TaskOutputs => taskForward(task, cfg, vb, x, dropPath);
   const declare = (): ParamSpec[] => {
     const vb = VarBuilder.declare();
     build(vb, input('pixel_values', 'float32', ['B', 3, o.imgSize, o.imgSize]));
@@ -113,9 +119,10 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const depth = cfg.depth;
   const step = new TrainStep(nodeBackend, ps, (vb, b) => {
     const dp = Array.from({ length: depth }, (_, i) => ({ attn: b[`dp${i}a`]!, mlp: b[`dp${i}m`]! }));
-    const { logits, aux } = build(vb, b.pixel_values!, dp);
+    const { logits, aux, atm } = build(vb, b.pixel_values!, dp);
     if (isCls) return { loss: crossEntropy(logits, b.labels!, { labelSmoothing: 0.1 }) };
     const t = cast(b.masks!, 'int64');
+    if (atm) return { loss: atmLoss(atm, t) };
     return { loss: add(add(crossEntropy(logits, t), diceLoss(logits, t, { activation: 'softmax' })), mul(crossEntropy(aux!, t), 0.4)) };
   }, { frozen: (n) => n === 'mask_token' });
   const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
