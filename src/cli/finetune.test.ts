@@ -130,3 +130,10 @@ test('finetune --task seg --head atm trains the SegViT head; eval and predict us
   assert.equal(await main(['finetune', '--task', 'cls', '--head', 'atm', '--data', DEMO_DATA, '--weights', 'none', '--out', join(tmp, 'x')], { out: () => undefined, err: (t) => { bad += t; } }), 2);
   assert.match(bad, /--head is for --task seg/);
 });
+
+test('--augment is checked before any work and recorded for --resume', async () => {
+  let err = '';
+  const code = await main(['finetune', '--task', 'cls', '--data', DEMO_DATA, '--weights', 'none', '--augment', 'hflip,blur', '--out', join(tmpdir(), 'never')], { out: () => undefined, err: (t) => { err += t; } });
+  assert.equal(code, 2);
+  assert.equal(err, "usfm: --augment: unknown augmentation 'blur' (none, or a list of hflip, vflip, rot90, crop, jitter)\n");
+});

@@ -1,3 +1,4 @@
+import { parseAugment } from '../data/loader/augment_spec.js';
 import { readRunOptions, finetune as run } from '../train/finetune.js';
 import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
@@ -7,11 +8,13 @@ import { processIo } from './io.js';
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
     [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
-    [--head upernet|atm] [--seg-channels C]
+    [--head upernet|atm] [--seg-channels C] [--augment LIST]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
   Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
   --head: UPerNet (PPM + FPN, FCN aux head; CE + Dice + 0.4·aux CE) or SegViT's ATM (query = class; CE + 20·focal + Dice per stage).
+  --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
+    default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
   --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe). --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
 
@@ -48,10 +51,19 @@ function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity
   return n;
 }
 
+function checkedAugment(spec: string): string {
+  try {
+    parseAugment(spec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return spec;
+}
+
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
     ['resume', 'task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
-      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head'].map((k) => [k, { type: 'string' as const }]),
+      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.resume !== undefined) {
@@ -89,5 +101,6 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     valEvery: int(values['val-every'], 'val-every', 1),
     segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
     ...(task === 'seg' ? { head } : {}),
+    ...(values.augment === undefined ? {} : { augment: checkedAugment(String(values.augment)) }),
   }, progressLog(io));
 }

@@ -16,6 +16,7 @@ import { readPixelTable } from '../data/datasets/pixel_sizes.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
 import { clsLoad, segLoad } from '../data/loader/samples.js';
+import { CLS_AUGMENT, parseAugment, SEG_AUGMENT } from '../data/loader/augment_spec.js';
 import { initialise } from '../nn/init.js';
 import { crossEntropy, diceLoss } from '../nn/losses/index.js';
 import type { ParamSpec } from '../nn/var_builder.js';
@@ -56,6 +57,8 @@ export interface FinetuneOptions {
   readonly clipNorm: number;
   readonly dropPath: number;
   readonly valEvery: number;
+  /** Training augmentations (`--augment` syntax, see data/loader/augment_spec.ts); default per task. */
+  readonly augment?: string;
   /** Segmentation head (default UPerNet). */
   readonly head?: SegHead;
   /** UPerNet decoder width; 0 = the backbone's width (768 for vit-b, as the official config). */
@@ -128,7 +131,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
   const evalFn = evalFunction(task, cfg);
 
-  const loadTrain = (isCls ? clsLoad({ size: o.imgSize }) : segLoad({ size: o.imgSize })) as LoadFn<Item>;
+  const augment = parseAugment(o.augment ?? (isCls ? CLS_AUGMENT : SEG_AUGMENT));
+  const loadTrain = (isCls ? clsLoad({ size: o.imgSize, augment }) : segLoad({ size: o.imgSize, augment })) as LoadFn<Item>;
   const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false })) as LoadFn<Item>;
   const trainLoader = new BatchLoader(items, loadTrain, { batchSize: o.batchSize, shuffle: true, dropLast: items.length >= 2 * o.batchSize, seed: o.seed });
   const pixels = isCls ? null : await readPixelTable(o.data);
