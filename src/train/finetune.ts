@@ -36,6 +36,7 @@ import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { TrainStep } from './step.js';
+import { dropPathMasks, dropPathRates } from './drop_path.js';
 
 export interface FinetuneOptions {
   readonly task: 'cls' | 'seg';
@@ -142,19 +143,9 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const scale = o.batchSize / 512;
   const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), total - 1);
   const lrAt = cosineWithWarmup({ baseLr: o.lr * scale, minLr: o.lr * scale * 1e-3, warmupLr: o.lr * scale * 0.2, warmupSteps: warmup, totalSteps: total });
-  const rates = Array.from({ length: depth }, (_, i) => (depth > 1 ? (o.dropPath * i) / (depth - 1) : 0));
+  const rates = dropPathRates(depth, o.dropPath);
   const dpRng = new Rng(o.seed + 7919);
-  const keepMasks = (b: number): Record<string, HostTensor> => {
-    const out: Record<string, HostTensor> = {};
-    rates.forEach((p, i) => {
-      for (const k of ['a', 'm']) {
-        const m = new Float32Array(b);
-        for (let j = 0; j < b; j++) m[j] = dpRng.next() < p ? 0 : 1 / (1 - p);
-        out[`dp${i}${k}`] = { dtype: 'float32', shape: [b, 1, 1], data: m };
-      }
-    });
-    return out;
-  };
+  const keepMasks = (b: number): Record<string, HostTensor> => dropPathMasks(rates, dpRng, b);
 
   await mkdir(o.out, { recursive: true });
   let start = { epoch: 0, batchesDone: 0 };
