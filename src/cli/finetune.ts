@@ -44,7 +44,7 @@ export function progressLog(io: Io): (line: string) => void {
   };
 }
 
-function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
+export function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);

@@ -11,6 +11,7 @@ import { info, infoHelp } from './info.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { predict, predictHelp } from './predict.js';
+import { pretrainCommand, pretrainHelp } from './pretrain.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io) => Promise<void>; help: string }>> = {
   info: { run: info, help: infoHelp },
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   finetune: { run: finetune, help: finetuneHelp },
   eval: { run: evalCommand, help: evalHelp },
   predict: { run: predict, help: predictHelp },
+  pretrain: { run: (a, io) => pretrainCommand(a, io), help: pretrainHelp },
   demo: { run: demo, help: demoHelp },
   bench: { run: bench, help: benchHelp },
 };

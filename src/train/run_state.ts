@@ -15,6 +15,8 @@ export interface RunPosition {
   readonly bestScore: number;
   /** State of the drop-path RNG. */
   readonly rng: number;
+  /** States of any other RNGs the run draws from (e.g. pretraining's masker), by name. */
+  readonly rngs?: Readonly<Record<string, number>>;
 }
 
 const STATE = 'state.json';

@@ -114,7 +114,7 @@ function checkNotHeldOut(root: string, splits: 'train' | 'all'): void {
   if (splits === 'all') return;
   for (const part of [name, basename(dirname(root))]) {
     if (isHeldOutDir(part)) {
-      throw new Error(`${root}: is in a held-out split folder ('${part}'); pretraining reads training data only unless splits is 'all'`);
+      throw new Error(`${root}: is in a held-out split folder ('${part}'); pretraining reads training data only (--splits all reads every split)`);
     }
   }
 }

@@ -9,10 +9,12 @@ import { detectConfig, encoderSpecs } from './model.js';
 /**
  * Load a USFM encoder checkpoint as the backbone of a task model whose parameters are `specs`:
  * encoder parameters load strictly, the task's own parameters may be absent, and the pretrained
- * final norm and any pretraining decoder are dropped (plus whatever `ignore` names).
+ * final norm (unless `keepFinalNorm`, to continue pretraining) and any pretraining decoder are dropped
+ * (plus whatever `ignore` names).
  */
 export async function loadBackbone(
   path: string, specs: readonly ParamSpec[], cfg: UsfmConfig, ignore: (key: string) => boolean = () => false,
+  opts: { keepFinalNorm?: boolean } = {},
 ): Promise<{ tensors: Map<string, HostTensor<'float32'>>; notes: string[] }> {
   const ck = await readCheckpoint(path);
   const { sourceWindow, ...base } = detectConfig(ck.tensors, ck.metadata, path, cfg.imgSize);
@@ -25,7 +27,7 @@ export async function loadBackbone(
     sourceWindow,
     targetWindow: windowOf(cfg),
     allowMissing: (k) => !encoderNames.has(k),
-    ignore: (k) => k.startsWith('norm.') || k.startsWith('decoder.') || ignore(k),
+    ignore: (k) => (!opts.keepFinalNorm && k.startsWith('norm.')) || k.startsWith('decoder.') || ignore(k),
   });
   return { tensors: r.tensors, notes: r.notes };
 }

@@ -1,0 +1,90 @@
+// `usfm pretrain` end to end on two small generated sources: outputs, official encoder layout, exact resume.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { Rng } from '../core/random.js';
+import { readSafetensors } from '../checkpoint/safetensors.js';
+import { decodeImage } from '../data/decode.js';
+import { main } from './main.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'usfm-pretrain-'));
+const quiet = { out: (): void => undefined, err: (): void => undefined };
+
+async function cli(args: string[], onErr?: (t: string) => void): Promise<{ code: number; err: string }> {
+  let err = '';
+  const code = await main(args, { out: () => undefined, err: (t) => { err += t; onErr?.(t); } });
+  return { code, err };
+}
+
+const args = (out: string): string[] => ['pretrain', '--data', `${join(tmp, 'liver')},${join(tmp, 'heart')}`, '--model', 'vit-t', '--img-size', '32',
+  '--mask-unit', '16', '--epochs', '2', '--epoch-length', '8', '--batch-size', '4', '--grid-every', '1', '--out', out];
+
+describe('usfm pretrain', () => {
+  before(async () => {
+    const rng = new Rng(3);
+    for (const [src, n] of [['liver', 6], ['heart', 2]] as const) {
+      mkdirSync(join(tmp, src, 'sub'), { recursive: true });
+      for (let i = 0; i < n; i++) {
+        const px = Uint8Array.from({ length: 40 * 36 }, (_, k) => (k % 40 < 20 ? 60 : 180) + 30 * rng.normal());
+        await sharp(px, { raw: { width: 40, height: 36, channels: 1 } }).png().toFile(join(tmp, src, i % 2 ? 'sub' : '', `${i}.png`));
+      }
+    }
+    const r = await cli(args(join(tmp, 'a')));
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('writes checkpoints, metrics and reconstruction grids', async () => {
+    const out = join(tmp, 'a');
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number; lSpa: number; lFreq: number });
+    assert.deepEqual(lines.map((l) => l.epoch), [1, 2]);
+    for (const l of lines) assert.ok(Number.isFinite(l.loss) && Math.abs(l.loss - (l.lSpa + l.lFreq)) < 1e-4, JSON.stringify(l));
+    const grid = await decodeImage(join(out, 'grids', 'epoch-002.png'));
+    // 4 preview images × (original | masked | reconstruction), 32 px cells, 4 px borders.
+    assert.deepEqual([grid.width, grid.height, grid.channels], [3 * 32 + 4 * 4, 4 * 32 + 5 * 4, 3]);
+    const last = await readSafetensors(join(out, 'last.safetensors'));
+    assert.ok(last.tensors.has('decoder.0.weight'));
+  });
+
+  it('exports the encoder in the official layout, usable as --weights', async () => {
+    const enc = await readSafetensors(join(tmp, 'a', 'encoder.safetensors'));
+    const keys = [...enc.tensors.keys()];
+    assert.ok(!keys.some((k) => k.startsWith('decoder.')));
+    for (const k of ['cls_token', 'mask_token', 'norm.weight', 'rel_pos_bias.relative_position_bias_table', 'blocks.11.gamma_2']) assert.ok(keys.includes(k), k);
+    assert.ok(!keys.some((k) => k.includes('attn.relative_position_bias_table')), 'one shared table, as USFM_latest.pth');
+    const index = enc.tensors.get('rel_pos_bias.relative_position_index')!;
+    assert.equal(index.dtype, 'int64');
+    assert.deepEqual(index.shape, [5, 5]);
+    // cls/mask tokens, patch embed (2), shared table + index, 15 per block, final norm: 188, as USFM_latest.pth.
+    assert.equal(keys.length, 2 + 2 + 2 + 12 * 15 + 2);
+    const r = await cli(['embed', '--weights', join(tmp, 'a', 'encoder.safetensors'), '--out', join(tmp, 'emb.safetensors'), join(tmp, 'liver', '0.png')]);
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('continues an interrupted run exactly (--resume)', async () => {
+    let steps = 0;
+    const b = join(tmp, 'b');
+    const r = await cli(args(b), (t) => { if (/^epoch 2\/2 /.test(t) && ++steps === 1) process.emit('SIGINT'); });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /saved at epoch 2, batch 1; continue with: usfm pretrain --resume/);
+    assert.ok(!existsSync(join(b, 'grids', 'epoch-002.png')));
+    const r2 = await cli(['pretrain', '--resume', b]);
+    assert.equal(r2.code, 0, r2.err);
+    const want = await readSafetensors(join(tmp, 'a', 'last.safetensors'));
+    const got = await readSafetensors(join(b, 'last.safetensors'));
+    for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
+  });
+
+  it('rejects bad options and held-out folders with one line', async () => {
+    const bad = await cli([...args(join(tmp, 'c')), '--fill', 'blur']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.err, "usfm: --fill must be noise, mean or token, got 'blur'\n");
+    mkdirSync(join(tmp, 'ds', 'val_set'), { recursive: true });
+    const held = await cli(['pretrain', '--data', join(tmp, 'ds', 'val_set'), '--out', join(tmp, 'd')], quiet.err);
+    assert.equal(held.code, 1);
+    assert.match(held.err, /val_set: is in a held-out split folder .*--splits all/);
+    assert.equal(held.err.trim().split('\n').length, 1);
+  });
+});

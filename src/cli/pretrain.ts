@@ -1,0 +1,87 @@
+import type { PretrainObjectiveOptions, SpatialFill } from '../pretrain/options.js';
+import { DEFAULT_OBJECTIVE, objectiveOptions } from '../pretrain/options.js';
+import type { PthWriter } from '../train/pretrain.js';
+import { pretrain as run, readPretrainOptions } from '../train/pretrain.js';
+import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { UsageError } from './errors.js';
+import { num, progressLog } from './finetune.js';
+import type { Io } from './io.js';
+
+const D = DEFAULT_OBJECTIVE;
+
+export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm pretrain --resume RUN_DIR
+    [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--lr 2e-2] [--weight-decay 0.05]
+    [--warmup-epochs 5] [--clip 5] [--drop-path 0.1] [--balance source|none] [--splits train|all] [--epoch-length N] [--seed 42]
+    [--grid-every 5] [--pth]
+    [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill noise|mean|token] [--noise-std ${D.noiseStd}]
+    [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
+    [--center-protect ${D.centerProtect}] [--lambda-freq ${D.freqWeight}] [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default 1,1,1)]
+  Spatial-frequency dual masked image modeling (USFM's objective): each image is masked spatially (square
+  units filled with noise around its mean), in frequency (random band-stop rings of its centred DFT) or
+  both; a SimMIM decoder reconstructs it; loss = L1 on masked pixels + λ·L1 between log-amplitude spectra.
+  Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP
+  (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
+  USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
+  decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
+  --lr is the base rate at batch 512 (scaled by batch/512); the default suits short CPU runs (SimMIM's 1e-4
+  assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint; --resume continues exactly.`;
+
+const OBJECTIVE_FLAGS = {
+  'mask-ratio': 'maskRatio', 'mask-unit': 'maskUnit', 'noise-std': 'noiseStd', 'freq-ratio': 'freqRatio', 'base-bw': 'baseBw',
+  'increase-factor': 'increaseFactor', 'max-increase': 'maxIncrease', 'center-protect': 'centerProtect', 'lambda-freq': 'freqWeight',
+} as const satisfies Record<string, keyof PretrainObjectiveOptions>;
+
+const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
+  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', ...Object.keys(OBJECTIVE_FLAGS)];
+
+export async function pretrainCommand(argv: readonly string[], io: Io, writePth?: PthWriter): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    ...Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])), pth: { type: 'boolean' as const },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (values.resume !== undefined) {
+    const others = Object.keys(values).filter((k) => k !== 'resume');
+    if (others.length) throw new UsageError(`--resume takes the run's own options; drop --${others[0]}`);
+    await run(await readPretrainOptions(str(values.resume, 'resume')), progressLog(io), writePth);
+    return;
+  }
+  const objective: { -readonly [K in keyof PretrainObjectiveOptions]?: PretrainObjectiveOptions[K] } = {};
+  for (const [flag, key] of Object.entries(OBJECTIVE_FLAGS)) {
+    if (values[flag] !== undefined) (objective as Record<string, number>)[key] = num(values[flag], flag, 0, 0);
+  }
+  if (values.fill !== undefined) {
+    const f = String(values.fill);
+    if (f !== 'noise' && f !== 'mean' && f !== 'token') throw new UsageError(`--fill must be noise, mean or token, got '${f}'`);
+    objective.fill = f as SpatialFill;
+  }
+  if (values.branch !== undefined) {
+    const p = String(values.branch).split(',').map(Number);
+    const sum = p.reduce((a, b) => a + b, 0);
+    if (p.length !== 3 || p.some((v) => !(v >= 0)) || !(sum > 0)) throw new UsageError(`--branch needs three weights ≥ 0 (spatial, frequency, both), got '${String(values.branch)}'`);
+    objective.branch = { spatial: p[0]! / sum, frequency: p[1]! / sum, both: p[2]! / sum };
+  }
+  try {
+    objectiveOptions(objective);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const balance = str(values.balance, 'balance', 'source');
+  if (balance !== 'source' && balance !== 'none') throw new UsageError(`--balance must be source or none, got '${balance}'`);
+  const splits = str(values.splits, 'splits', 'train');
+  if (splits !== 'train' && splits !== 'all') throw new UsageError(`--splits must be train or all, got '${splits}'`);
+  const size = parseSize(values['img-size']) ?? [224, 224];
+  if (size[0] !== size[1]) throw new UsageError('--img-size must be square for pretraining');
+  const epochs = int(values.epochs, 'epochs', 100);
+  const weights = str(values.weights, 'weights', 'none');
+  const data = str(values.data, 'data').split(',').filter((d) => d !== '');
+  if (!data.length) throw new UsageError('--data needs at least one folder');
+  await run({
+    data, model: modelName(values.model, 'vit-t')!, out: str(values.out, 'out'), weights: weights === 'none' ? null : weights,
+    imgSize: size[0], epochs, batchSize: int(values['batch-size'], 'batch-size', 8), lr: num(values.lr, 'lr', 2e-2, 0),
+    weightDecay: num(values['weight-decay'], 'weight-decay', 0.05, 0), warmupEpochs: num(values['warmup-epochs'], 'warmup-epochs', Math.min(5, epochs - 1), 0),
+    clipNorm: num(values.clip, 'clip', 5, 0), dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99), balance, splits,
+    epochLength: values['epoch-length'] === undefined ? 0 : int(values['epoch-length'], 'epoch-length', 0),
+    seed: int(values.seed, 'seed', 42, 0), gridEvery: values['grid-every'] === undefined ? 5 : int(values['grid-every'], 'grid-every', 0, 0),
+    pth: values.pth === true, objective,
+  }, progressLog(io), writePth);
+}

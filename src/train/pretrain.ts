@@ -1,0 +1,218 @@
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { HostTensor } from '../core/host.js';
+import { Rng } from '../core/random.js';
+import { writeFileAtomic } from '../checkpoint/atomic.js';
+import { writeSafetensors } from '../checkpoint/safetensors.js';
+import { imageToTensor, stackBatch } from '../data/preprocess.js';
+import { PretrainLoader } from '../data/pretrain/loader.js';
+import type { Balance } from '../data/pretrain/sampler.js';
+import { decodeItem, pretrainLoad } from '../data/pretrain/sample.js';
+import type { PretrainItem } from '../data/pretrain/sources.js';
+import { describeSources, scanSources } from '../data/pretrain/sources.js';
+import { initialise } from '../nn/init.js';
+import { loadBackbone } from '../models/usfm/backbone.js';
+import type { ModelName, UsfmConfig } from '../models/usfm/config.js';
+import { makeConfig } from '../models/usfm/config.js';
+import { CONFIG_KEY } from '../models/usfm/model.js';
+import { MimMasker } from '../pretrain/batch.js';
+import { mimFrozen, mimLossFn, mimSpecs } from '../pretrain/objective.js';
+import type { PretrainObjectiveOptions } from '../pretrain/options.js';
+import { objectiveOptions } from '../pretrain/options.js';
+import { nodeBackend } from '../runtime/node.js';
+import { AdamW } from './adamw.js';
+import { dropPathMasks, dropPathRates } from './drop_path.js';
+import { applyNoDecay } from './param_groups.js';
+import { ParamSet } from './param_set.js';
+import { writeEncoderSafetensors } from './pretrain_export.js';
+import { PreviewGrid } from './pretrain_preview.js';
+import { loadRun, saveRun } from './run_state.js';
+import { cosineWithWarmup } from './schedule.js';
+import { TrainStep } from './step.js';
+
+export interface PretrainOptions {
+  /** Image folders, each a source (organ/centre/device); scanned recursively, training splits only. */
+  readonly data: readonly string[];
+  readonly model: ModelName;
+  readonly out: string;
+  /** Start from an encoder checkpoint (e.g. the official USFM_latest.pth) instead of random weights. */
+  readonly weights: string | null;
+  readonly imgSize: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Base learning rate at batch 512 (scaled by batch/512, as SimMIM). */
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly warmupEpochs: number;
+  readonly clipNorm: number;
+  readonly dropPath: number;
+  readonly balance: Balance;
+  /** 'train' (default): skip folders named like validation/test splits; 'all': read everything. */
+  readonly splits?: 'train' | 'all';
+  /** Draws per epoch; 0 = the number of images. */
+  readonly epochLength: number;
+  readonly seed: number;
+  /** Write a reconstruction grid every k epochs (0 = never). */
+  readonly gridEvery: number;
+  /** Also write the encoder as a `.pth` the official PyTorch code loads. */
+  readonly pth: boolean;
+  /** Objective settings that differ from DEFAULT_OBJECTIVE. */
+  readonly objective: Partial<PretrainObjectiveOptions>;
+  readonly resume?: boolean;
+}
+
+export interface PretrainRecord {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly lSpa: number;
+  readonly lFreq: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+}
+
+/** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
+export async function readPretrainOptions(dir: string): Promise<PretrainOptions> {
+  const path = join(dir, 'options.json');
+  try {
+    return { ...(JSON.parse(await readFile(path, 'utf8')) as PretrainOptions), out: dir, resume: true };
+  } catch (e) {
+    throw new Error(`${path}: cannot resume this run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Optional writer for the `.pth` export (injected so this module does not depend on the pickle writer). */
+export type PthWriter = (path: string, tensors: ReadonlyMap<string, HostTensor>) => Promise<void>;
+
+/**
+ * Self-supervised pretraining with the spatial-frequency dual masked-image-modeling objective.
+ * Per epoch: RUN_DIR/last.safetensors (encoder + decoder, to continue), encoder.safetensors (official
+ * layout), metrics.jsonl, resume state; every `gridEvery` epochs grids/epoch-NNN.png.
+ */
+export async function pretrain(o: PretrainOptions, log: (line: string) => void, writePth?: PthWriter): Promise<PretrainRecord[]> {
+  const objective = objectiveOptions(o.objective);
+  const sources = await scanSources([...o.data], { splits: o.splits ?? 'train' });
+  for (const line of describeSources(sources)) log(line);
+  const cfg: UsfmConfig = makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath, sharedRelPos: true });
+  const specs = mimSpecs(cfg, objective);
+  const rng = new Rng(o.seed);
+  let loaded = new Map<string, HostTensor<'float32'>>();
+  if (o.weights) {
+    const r = await loadBackbone(o.weights, specs, cfg, () => false, { keepFinalNorm: true });
+    loaded = r.tensors;
+    log(`encoder from ${o.weights}: ${r.notes.join('; ')}`);
+  }
+  const ps = new ParamSet(specs, new Map(specs.map((s) => [s.name, loaded.get(s.name) ?? initialise(s.shape, s.init, rng)])));
+  applyNoDecay(ps);
+  const step = new TrainStep(nodeBackend, ps, mimLossFn(cfg, objective), { frozen: mimFrozen(objective) });
+  const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
+  const loader = new PretrainLoader(sources, pretrainLoad({ imgSize: o.imgSize }), {
+    batchSize: o.batchSize, balance: o.balance, seed: o.seed, ...(o.epochLength > 0 ? { length: o.epochLength } : {}),
+  });
+  if (loader.length < 1) throw new Error(`${o.data.join(',')}: ${loader.epochLength} images per epoch, fewer than one batch of ${o.batchSize}`);
+  const masker = new MimMasker(cfg, objective, o.seed + 104729);
+  const rates = dropPathRates(cfg.depth, o.dropPath);
+  const dpRng = new Rng(o.seed + 7919);
+  const total = loader.length * o.epochs;
+  const scale = o.batchSize / 512;
+  const warmup = Math.min(Math.round(o.warmupEpochs * loader.length), total - 1);
+  const lrAt = cosineWithWarmup({ baseLr: o.lr * scale, minLr: o.lr * scale * 0.01, warmupLr: o.lr * scale * 0.01, warmupSteps: warmup, totalSteps: total });
+
+  // Preview: up to 4 images spread over the sources, never augmented, fixed masks.
+  const previewItems: PretrainItem[] = [];
+  for (let k = 0; previewItems.length < 4 && sources.some((s) => k < s.items.length); k++) {
+    for (const s of sources) if (previewItems.length < 4 && k < s.items.length) previewItems.push(s.items[k]!);
+  }
+  const preview = o.gridEvery > 0
+    ? new PreviewGrid(cfg, objective, stackBatch(await Promise.all(previewItems.map(async (it) => imageToTensor(await decodeItem(it), o.imgSize)))), o.seed + 1)
+    : null;
+
+  await mkdir(o.out, { recursive: true });
+  let start = { epoch: 0, batchesDone: 0 };
+  let globalStep = 0;
+  if (o.resume) {
+    const pos = await loadRun(o.out, ps, opt);
+    globalStep = pos.globalStep;
+    dpRng.state = pos.rng;
+    masker.rngState = pos.rngs?.masker ?? masker.rngState;
+    start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
+    log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
+  } else {
+    const { resume: _r, ...saved } = o;
+    await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
+  }
+  let stopping = false;
+  const onSignal = (sig: string): void => {
+    stopping = true;
+    log(`${sig}: stopping after this step and saving ${o.out} (continue with --resume ${o.out})`);
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };
+  const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] =>
+    ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState } });
+  const records: PretrainRecord[] = [];
+  try {
+    for (let epoch = start.epoch; epoch < o.epochs; epoch++) {
+      const t0 = performance.now();
+      const sums = { loss: 0, lSpa: 0, lFreq: 0 };
+      let seen = 0;
+      let batchIndex = 0;
+      let lr = 0;
+      const skip = epoch === start.epoch ? start.batchesDone : 0;
+      for await (const batch of loader.epoch(epoch)) {
+        if (batchIndex++ < skip) continue; // deterministic loader: skipping replays the interrupted epoch
+        const b = batch.pixel_values.shape[0]!;
+        const mim = masker.prepare(batch.pixel_values);
+        const r = await step.run({ ...mim.feeds, ...dropPathMasks(rates, dpRng, b) });
+        if (!Number.isFinite(r.loss)) {
+          const kept = existsSync(join(o.out, 'last.safetensors')) ? `last good checkpoint: ${join(o.out, 'last.safetensors')}` : 'no epoch had finished, so no checkpoint was written';
+          throw new Error(`${o.out}: loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (${kept}; try a lower --lr)`);
+        }
+        lr = lrAt(Math.min(globalStep, total - 1));
+        await opt.update(r.grads, lr, r.gradNorm);
+        globalStep++;
+        seen += b;
+        sums.loss += r.loss * b;
+        sums.lSpa += Number(r.extra.l_spa!.data[0]) * b;
+        sums.lFreq += Number(r.extra.l_freq!.data[0]) * b;
+        const secs = (performance.now() - t0) / 1000;
+        const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip));
+        log(`epoch ${epoch + 1}/${o.epochs} ${String(batchIndex).padStart(4)}/${loader.length} loss ${(sums.loss / seen).toFixed(4)} ` +
+          `(spa ${(sums.lSpa / seen).toFixed(4)}, freq ${(sums.lFreq / seen).toFixed(4)}) ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
+        if (stopping) {
+          await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
+          log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm pretrain --resume ${o.out}`);
+          return records;
+        }
+      }
+      const record: PretrainRecord = {
+        epoch: epoch + 1, loss: sums.loss / Math.max(1, seen), lSpa: sums.lSpa / Math.max(1, seen), lFreq: sums.lFreq / Math.max(1, seen), lr,
+        imagesPerSecond: seen / ((performance.now() - t0) / 1000),
+      };
+      const snap = ps.snapshot();
+      const epochMeta = { ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep) };
+      await writeSafetensors(join(o.out, 'last.safetensors'), snap, epochMeta);
+      await writeEncoderSafetensors(join(o.out, 'encoder.safetensors'), snap, cfg, epochMeta);
+      if (o.pth && writePth) await writePth(join(o.out, 'encoder.pth'), snap);
+      if (preview && ((epoch + 1) % o.gridEvery === 0 || epoch + 1 === o.epochs)) {
+        await mkdir(join(o.out, 'grids'), { recursive: true });
+        await preview.write(join(o.out, 'grids', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), ps.views());
+      }
+      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)} (spa ${record.lSpa.toFixed(4)}, freq ${record.lFreq.toFixed(4)}), ${record.imagesPerSecond.toFixed(1)} img/s`);
+      await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+      records.push(record);
+      await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
+    }
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    await step.release();
+    await opt.close();
+    await preview?.release();
+  }
+  return records;
+}
