@@ -4,9 +4,13 @@
  * are expanded, 16-bit samples are scaled to 8 bits as round(v·255/65535) (PIL instead clips
  * 16-bit grayscale and keeps the high byte of 16-bit RGB). EXIF orientation is ignored, as
  * PIL's Image.open ignores it.
+ *
+ * DICOM files are recognised by their content (not their name) and decoded by ./dicom:
+ * `decodeImage` returns the first frame, `decodeFrames` any or all of them.
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { decodeDicom, isDicom } from './dicom/index.js';
 import type { RasterImage } from './image.js';
 
 export interface DecodedImage extends RasterImage {
@@ -36,9 +40,17 @@ function scale16To8(raw: Buffer, n: number): Uint8Array {
   return out;
 }
 
-/** Decode an in-memory encoded image; `name` is used in error messages. */
+/** Which frames to decode: 'all', or one index counted from 0. */
+export type FrameSelection = 'all' | number;
+
+/** Decode an in-memory encoded image (the first frame of a DICOM); `name` is used in error messages. */
 export async function decodeImageBuffer(buf: Uint8Array, name = '<buffer>'): Promise<DecodedImage> {
   if (buf.length === 0) throw new Error(`${name}: empty file`);
+  if (isDicom(buf)) return (await decodeDicom(buf, name, { frames: 0 }))[0]!;
+  return decodeRaster(buf, name);
+}
+
+async function decodeRaster(buf: Uint8Array, name: string): Promise<DecodedImage> {
   try {
     const meta = await sharp(buf).metadata();
     // Palette images are expanded to RGB even when the palette is gray (PIL: P → RGB).
@@ -60,14 +72,35 @@ export async function decodeImageBuffer(buf: Uint8Array, name = '<buffer>'): Pro
   }
 }
 
-/** Read and decode an image file. Errors are one line starting with the file name. */
-export async function decodeImage(path: string): Promise<DecodedImage> {
-  let buf: Buffer;
+/**
+ * Decode the requested frames of an in-memory image: every frame of a multi-frame DICOM, or one
+ * of them; other formats have exactly one frame (frame 0).
+ */
+export async function decodeFramesBuffer(buf: Uint8Array, name: string, frames: FrameSelection = 'all'): Promise<DecodedImage[]> {
+  if (buf.length === 0) throw new Error(`${name}: empty file`);
+  if (isDicom(buf)) return decodeDicom(buf, name, { frames });
+  if (frames !== 'all' && frames !== 0) {
+    if (!Number.isInteger(frames) || frames < 0) throw new Error(`${name}: invalid frame index ${frames}`);
+    throw new Error(`${name}: frame ${frames} requested but the file has 1 frame (frames count from 0)`);
+  }
+  return [await decodeRaster(buf, name)];
+}
+
+async function readImageFile(path: string): Promise<Buffer> {
   try {
-    buf = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     throw new Error(`${path}: ${fsProblem(e)}`);
   }
-  return decodeImageBuffer(buf, path);
+}
+
+/** Read and decode an image file (the first frame of a DICOM). Errors are one line starting with the file name. */
+export async function decodeImage(path: string): Promise<DecodedImage> {
+  return decodeImageBuffer(await readImageFile(path), path);
+}
+
+/** Read an image file and decode the requested frames ('all' by default; DICOM may have many). */
+export async function decodeFrames(path: string, frames: FrameSelection = 'all'): Promise<DecodedImage[]> {
+  return decodeFramesBuffer(await readImageFile(path), path, frames);
 }
 
