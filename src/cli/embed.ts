@@ -13,11 +13,11 @@ import { imgSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 
 export const embedHelp = `usfm embed --weights CKPT|none [--model vit-t] [--img-size S|HxW] [--batch-size 8] --out OUT.safetensors INPUT...
-  INPUT: PNG/JPEG/TIFF/WebP images, or .npy/.safetensors (key pixel_values) NCHW float32 batches, already normalised.
+  INPUT: PNG/JPEG/TIFF/WebP/BMP images, DICOM (.dcm, first frame), or .npy/.safetensors (key pixel_values) NCHW float32 batches, already normalised.
   --img-size defaults to the checkpoint's own size (224 for the official USFM_latest.pth).
   Writes 'pooled' [B,C] and 'tokens' [B,N,C]; --weights none uses a random init (for testing only).`;
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.gif']);
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.gif', '.bmp', '.dcm']);
 
 /** Read one input as [B,3,H,W] float32 (B = 1 for an image). */
 async function readInput(path: string, size: [number, number]): Promise<HostTensor<'float32'>> {

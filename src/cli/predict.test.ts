@@ -3,15 +3,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
-import { decodeImage } from '../data/decode.js';
+import { decodeFrames, decodeImage } from '../data/decode.js';
+import { buildDicom, imageElements, TS } from '../data/dicom/testing/build.js';
 import { DEMO_DATA } from './demo.js';
 import { main } from './main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'usfm-predict-'));
 const demoOut = join(tmp, 'demo');
+const ECHO = fileURLToPath(new URL('../../../shared/data/Dicom/US-PAL-8-10x-echo.dcm', import.meta.url));
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -59,6 +62,39 @@ describe('usfm demo and usfm predict', () => {
       assert.equal(p.frame, null);
       if (p.ellipse) assert.ok(Math.abs(p.ellipse.perimeterMm - 0.1 * p.ellipse.perimeterPx) < 1e-9);
     }
+  });
+
+  it('predicts every frame of a multi-frame DICOM (or the one --frames picks)', async () => {
+    const [rows, columns, frames] = [40, 48, 3];
+    const px = new Uint8Array(rows * columns * frames).map((_, i) => (i * 7 + Math.floor(i / (rows * columns)) * 50) % 256);
+    const cine = join(tmp, 'cine.dcm');
+    writeFileSync(cine, buildDicom({ ts: TS.explicitLE, elements: imageElements({ rows, columns, frames }), pixels: px }));
+    const out = join(tmp, 'pred-cine');
+    const r = await cli(['predict', '--run', join(demoOut, 'run'), '--out', out, cine]);
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(readFileSync(join(out, 'predictions.json'), 'utf8')) as { predictions: { frame: number; mask: string; width: number; height: number }[] };
+    assert.deepEqual(json.predictions.map((p) => [p.frame, p.mask, p.width, p.height]), [0, 1, 2].map((f) => [f, `cine_f00${f}_mask.png`, columns, rows]));
+    const one = await cli(['predict', '--run', join(demoOut, 'run'), '--out', join(tmp, 'pred-cine1'), '--frames', '1', cine]);
+    assert.equal(one.code, 0, one.err);
+    assert.deepEqual(readdirSync(join(tmp, 'pred-cine1')).sort(), ['cine_f001_mask.png', 'cine_f001_overlay.png', 'predictions.json']);
+    const bad = await cli(['predict', '--run', join(demoOut, 'run'), '--out', join(tmp, 'pred-cine5'), '--frames', '5', cine]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /cine\.dcm: frame 5 requested but the file has 3 frames/);
+  });
+
+  it('predicts on the real 10-frame ultrasound cine (../shared/data/Dicom)', async () => {
+    if (!existsSync(ECHO)) {
+      assert.notEqual(process.env.CI, 'true', `${ECHO} is missing, and CI must have the real data`);
+      return;
+    }
+    const out = join(tmp, 'pred-echo');
+    const r = await cli(['predict', '--run', join(demoOut, 'run'), '--out', out, ECHO]);
+    assert.equal(r.code, 0, r.err);
+    const overlays = readdirSync(out).filter((f) => f.endsWith('_overlay.png')).sort();
+    assert.equal(overlays.length, 10);
+    const ov = await decodeImage(join(out, overlays[9]!));
+    const src = (await decodeFrames(ECHO, 9))[0]!;
+    assert.deepEqual([ov.width, ov.height], [src.width, src.height]);
   });
 
   it('fails with one line naming the bad input, before writing anything', async () => {

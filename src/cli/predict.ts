@@ -2,7 +2,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import type { DecodedImage } from '../data/decode.js';
-import { decodeImage } from '../data/decode.js';
+import { decodeFrames } from '../data/decode.js';
 import { writePng } from '../data/encode.js';
 import type { Prediction } from '../predict/predictor.js';
 import { Predictor } from '../predict/predictor.js';
@@ -17,11 +17,6 @@ export const predictHelp = `usfm predict --weights CKPT|--run RUN_DIR --out DIR 
   Segmentation: DIR/NAME_mask.png (0/255 for binary models, class index otherwise) and DIR/NAME_overlay.png
   at the input's own size; classification: class probabilities. Both: DIR/predictions.json (binary masks also get
   the fitted ellipse and its perimeter, in mm with --pixel-size).`;
-
-// TODO(dicom): replaced by decode.ts's decodeFrames once DICOM lands.
-async function decodeFrames(path: string, _frames: 'all' | number): Promise<DecodedImage[]> {
-  return [await decodeImage(path)];
-}
 
 const INPUT_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.gif', '.bmp', '.dcm', '.dicom']);
 

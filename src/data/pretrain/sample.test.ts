@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../../core/random.js';
 import { decodeImage } from '../decode.js';
+import { buildDicom, imageElements, TS } from '../dicom/testing/build.js';
 import type { RasterImage } from '../image.js';
 import { sampleRng } from '../loader/augment.js';
 import { IMAGENET_MEAN, IMAGENET_STD, imageToTensor } from '../preprocess.js';
@@ -123,9 +124,12 @@ describe('pretrainSample', () => {
     }
   });
 
-  it('names the file when decoding fails; DICOM frames need the frame reader', async () => {
+  it('names the file when decoding fails; decodes the requested DICOM frame', async () => {
     await assert.rejects(pretrainSample(item(join(base, 'missing.png')), { imgSize: 8, rng: new Rng(0) }), /missing\.png: no such file/);
-    await assert.rejects(decodeItem({ path: '/x/cine.dcm', source: 's', frame: 3 }), /^Error: \/x\/cine\.dcm: frame 3: cannot decode DICOM frames yet/);
+    const cine = join(base, 'cine.dcm');
+    writeFileSync(cine, buildDicom({ ts: TS.explicitLE, elements: imageElements({ rows: 2, columns: 3, frames: 3 }), pixels: Uint8Array.from({ length: 18 }, (_, i) => 10 * Math.floor(i / 6)) }));
+    assert.deepEqual(Array.from((await decodeItem({ path: cine, source: 's', frame: 2 })).data), [20, 20, 20, 20, 20, 20]);
+    await assert.rejects(decodeItem({ path: cine, source: 's', frame: 3 }), /cine\.dcm: frame 3 requested but the file has 3 frames/);
     await assert.rejects(pretrainSample(item('x'), { imgSize: 0, rng: new Rng(0) }), /imgSize must be a positive integer/);
   });
 });

@@ -8,7 +8,7 @@
  * Augmentations reuse loader/augment.ts, drawing from the per-sample RNG in its fixed order.
  */
 import type { Rng } from '../../core/random.js';
-import { decodeImage } from '../decode.js';
+import { decodeFrames, decodeImage } from '../decode.js';
 import type { RasterImage } from '../image.js';
 import type { CropOptions } from '../loader/augment.js';
 import { augmentSample } from '../loader/augment.js';
@@ -41,16 +41,10 @@ export interface PretrainSampleOptions {
   readonly decode?: DecodeItem;
 }
 
-/**
- * Default decoder: the file through `decodeImage`. A DICOM frame item (`frame` set) needs
- * the frame reader. HOOK(dicom): call src/data/decode.ts's `decodeFrames(path, [frame])`
- * here once it exists (and `decodeImage` handles single-frame `.dcm` files itself).
- */
+/** Default decoder: the file (its first frame for a DICOM), or frame `item.frame` of a multi-frame DICOM. */
 export async function decodeItem(item: PretrainItem): Promise<RasterImage> {
-  if (item.frame !== undefined) {
-    throw new Error(`${item.path}: frame ${item.frame}: cannot decode DICOM frames yet (no frame reader wired in decodeItem)`);
-  }
-  return decodeImage(item.path);
+  if (item.frame === undefined) return decodeImage(item.path);
+  return (await decodeFrames(item.path, item.frame))[0]!;
 }
 
 /** Load one pretraining image: float32 [3, S, S], normalised; see the module notes. */

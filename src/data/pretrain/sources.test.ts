@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { treeMaker } from '../datasets/testing/tree.js';
+import { buildDicom, imageElements, TS } from '../dicom/testing/build.js';
 import { sourceNames } from './names.js';
 import { isHeldOutDir, isLabelDir, isLabelFileStem } from './rules.js';
 import { describeSources, scanSources } from './sources.js';
@@ -13,11 +14,14 @@ const rel = (root: string, paths: readonly { path: string }[]): string[] => path
 
 describe('scanSources', () => {
   it('finds images recursively, sorted, skipping hidden and non-image files', async () => {
-    const root = tree(['b.png', 'a/z.JPG', 'a/y.jpeg', 'c.bmp', 'd.tif', 'e.TIFF', 'f.webp', 'g.dcm', '.hidden.png', '.h/x.png', 'notes.txt', 'sub/deep/k.png']);
+    const root = tree(['b.png', 'a/z.JPG', 'a/y.jpeg', 'c.bmp', 'd.tif', 'e.TIFF', 'f.webp', '.hidden.png', '.h/x.png', 'notes.txt', 'sub/deep/k.png']);
+    const [rows, columns] = [4, 5];
+    writeFileSync(join(root, 'g.dcm'), buildDicom({ ts: TS.explicitLE, elements: imageElements({ rows, columns, frames: 3 }), pixels: new Uint8Array(rows * columns * 3) }));
     const [src] = await scanSources([root]);
-    assert.deepEqual(rel(root, src!.items), ['a/y.jpeg', 'a/z.JPG', 'b.png', 'c.bmp', 'd.tif', 'e.TIFF', 'f.webp', 'g.dcm', 'sub/deep/k.png']);
-    assert.ok(src!.items.every((it) => it.source === src!.name && it.frame === undefined));
-    assert.deepEqual(src!.notes, ['ignored non-image files (1): notes.txt', 'DICOM files (1): one item each, frames not expanded']);
+    assert.deepEqual(rel(root, src!.items), ['a/y.jpeg', 'a/z.JPG', 'b.png', 'c.bmp', 'd.tif', 'e.TIFF', 'f.webp', 'g.dcm', 'g.dcm', 'g.dcm', 'sub/deep/k.png']);
+    assert.deepEqual(src!.items.map((it) => it.frame), [undefined, undefined, undefined, undefined, undefined, undefined, undefined, 0, 1, 2, undefined]);
+    assert.ok(src!.items.every((it) => it.source === src!.name));
+    assert.deepEqual(src!.notes, ['ignored non-image files (1): notes.txt', 'DICOM files (1): each frame is an image']);
   });
 
   it('reads only the training split of a segmentation root, never masks', async () => {
@@ -84,7 +88,7 @@ describe('scanSources', () => {
     const counts: Record<string, number> = { 'a.dcm': 3, 'c.DCM': 1 };
     const [src] = await scanSources([root], { countFrames: async (p) => counts[p.slice(root.length + 1)]! });
     assert.deepEqual(src!.items.map((it) => [it.path.slice(root.length + 1), it.frame]), [['a.dcm', 0], ['a.dcm', 1], ['a.dcm', 2], ['b.png', undefined], ['c.DCM', 0]]);
-    assert.deepEqual(src!.notes, []);
+    assert.deepEqual(src!.notes, ['DICOM files (2): each frame is an image']);
     await assert.rejects(scanSources([root], { countFrames: async () => 0 }), /a\.dcm: invalid DICOM frame count 0/);
     assert.match(describeSources([src!])[1]!, /: 5 images \(3 files\) in /);
   });

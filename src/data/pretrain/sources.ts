@@ -21,13 +21,14 @@
  * another given folder, is an error (its images would count twice). Symbolic links are
  * followed, each real folder read once.
  */
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import {
   compareNames, IMAGE_EXTENSIONS, isDirEntry, isFileEntry, isImageName, nameList, requireDir, stemOf, visibleEntries,
 } from '../datasets/fs_scan.js';
 import { sourceNames } from './names.js';
 import { isHeldOutDir, isLabelDir, isLabelFileStem } from './rules.js';
+import { readDicomHeader } from '../dicom/index.js';
 
 /** One pretraining image: a file, or one frame of a multi-frame DICOM file. */
 export interface PretrainItem {
@@ -55,7 +56,7 @@ export interface ScanSourcesOptions {
   readonly splits?: 'train' | 'all';
   /**
    * Frame count of a DICOM file; when given, each `.dcm` file becomes one item per frame.
-   * HOOK(dicom): wire to the DICOM reader once src/data/decode.ts has one.
+   * Default: the DICOM header's NumberOfFrames (the file is read once at scan time).
    */
   readonly countFrames?: (path: string) => Promise<number>;
 }
@@ -137,6 +138,17 @@ async function expandFrames(files: readonly string[], countFrames: ScanSourcesOp
   return out;
 }
 
+/** Frames of a DICOM file (from its header). */
+async function dicomFrameCount(path: string): Promise<number> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return (await readDicomHeader(buf, path)).frames;
+}
+
 /**
  * Scans each folder of `dirs` as one source (see the module notes for the rules). Errors
  * are one line naming the path: a missing folder, a file given as folder, a held-out split
@@ -168,14 +180,14 @@ export async function scanSources(dirs: readonly string[], opts: ScanSourcesOpti
     await walk(w, root);
     const notes = notesOf(w);
     const dicom = w.files.filter((f) => extname(f).toLowerCase() === '.dcm').length;
-    if (dicom > 0 && opts.countFrames === undefined) notes.push(`DICOM files (${dicom}): one item each, frames not expanded`);
+    if (dicom > 0) notes.push(`DICOM files (${dicom}): each frame is an image`);
     if (w.files.length === 0) {
       const why = notes.length > 0 ? `; ${notes.join('; ')}` : '';
       throw new Error(`${root}: no images found (looked recursively for ${IMAGE_EXTENSIONS.join('/')} files)${why}`);
     }
     w.files.sort(compareNames);
     const name = names[i]!;
-    const items = (await expandFrames(w.files, opts.countFrames)).map((f) => (f.frame === undefined
+    const items = (await expandFrames(w.files, opts.countFrames ?? dicomFrameCount)).map((f) => (f.frame === undefined
       ? { path: f.path, source: name }
       : { path: f.path, source: name, frame: f.frame }));
     sources.push({ name, root, items, notes });
