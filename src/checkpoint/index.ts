@@ -1,8 +1,10 @@
-/** Checkpoint I/O: PyTorch `.pth` (read), safetensors (read/write), atomic writes. */
+/** Checkpoint I/O: PyTorch `.pth` (read/write), safetensors (read/write), atomic writes. */
 export { CheckpointError } from './errors.js';
 export type { CheckpointErrorCode } from './errors.js';
 export { loadPth, readPth, readPthTree } from './pth.js';
 export type { PthCheckpoint, PthTree } from './pth.js';
+export { encodePth, writePth } from './pth_write.js';
+export type { PthExtraValue, PthWriteOptions, Zip64Limits } from './pth_write.js';
 export { flattenCheckpoint, toJson } from './flatten.js';
 export type { FlatCheckpoint, JsonValue } from './flatten.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
