@@ -21,7 +21,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   finetune: { run: finetune, help: finetuneHelp },
   eval: { run: evalCommand, help: evalHelp },
   predict: { run: predict, help: predictHelp },
-  pretrain: { run: (a, io) => pretrainCommand(a, io), help: pretrainHelp },
+  pretrain: { run: pretrainCommand, help: pretrainHelp },
   demo: { run: demo, help: demoHelp },
   bench: { run: bench, help: benchHelp },
 };

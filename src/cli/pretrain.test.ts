@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../core/random.js';
+import { readCheckpoint } from '../checkpoint/open.js';
 import { readSafetensors } from '../checkpoint/safetensors.js';
 import { decodeImage } from '../data/decode.js';
 import { main } from './main.js';
@@ -20,7 +21,7 @@ async function cli(args: string[], onErr?: (t: string) => void): Promise<{ code:
 }
 
 const args = (out: string): string[] => ['pretrain', '--data', `${join(tmp, 'liver')},${join(tmp, 'heart')}`, '--model', 'vit-t', '--img-size', '32',
-  '--mask-unit', '16', '--epochs', '2', '--epoch-length', '8', '--batch-size', '4', '--grid-every', '1', '--out', out];
+  '--mask-unit', '16', '--epochs', '2', '--epoch-length', '8', '--batch-size', '4', '--grid-every', '1', '--pth', '--out', out];
 
 describe('usfm pretrain', () => {
   before(async () => {
@@ -59,6 +60,10 @@ describe('usfm pretrain', () => {
     assert.deepEqual(index.shape, [5, 5]);
     // cls/mask tokens, patch embed (2), shared table + index, 15 per block, final norm: 188, as USFM_latest.pth.
     assert.equal(keys.length, 2 + 2 + 2 + 12 * 15 + 2);
+    // --pth: the same state dict as a torch.save file (flat, as USFM_latest.pth).
+    const pth = await readCheckpoint(join(tmp, 'a', 'encoder.pth'));
+    assert.deepEqual([...pth.tensors.keys()].sort(), [...keys].sort());
+    for (const [k, t] of enc.tensors) assert.deepEqual(pth.tensors.get(k)!.data, t.data, k);
     const r = await cli(['embed', '--weights', join(tmp, 'a', 'encoder.safetensors'), '--out', join(tmp, 'emb.safetensors'), join(tmp, 'liver', '0.png')]);
     assert.equal(r.code, 0, r.err);
   });

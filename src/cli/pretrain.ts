@@ -1,6 +1,5 @@
 import type { PretrainObjectiveOptions, SpatialFill } from '../pretrain/options.js';
 import { DEFAULT_OBJECTIVE, objectiveOptions } from '../pretrain/options.js';
-import type { PthWriter } from '../train/pretrain.js';
 import { pretrain as run, readPretrainOptions } from '../train/pretrain.js';
 import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
 import { UsageError } from './errors.js';
@@ -34,7 +33,7 @@ const OBJECTIVE_FLAGS = {
 const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
   'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', ...Object.keys(OBJECTIVE_FLAGS)];
 
-export async function pretrainCommand(argv: readonly string[], io: Io, writePth?: PthWriter): Promise<void> {
+export async function pretrainCommand(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
     ...Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])), pth: { type: 'boolean' as const },
   });
@@ -42,7 +41,7 @@ export async function pretrainCommand(argv: readonly string[], io: Io, writePth?
   if (values.resume !== undefined) {
     const others = Object.keys(values).filter((k) => k !== 'resume');
     if (others.length) throw new UsageError(`--resume takes the run's own options; drop --${others[0]}`);
-    await run(await readPretrainOptions(str(values.resume, 'resume')), progressLog(io), writePth);
+    await run(await readPretrainOptions(str(values.resume, 'resume')), progressLog(io));
     return;
   }
   const objective: { -readonly [K in keyof PretrainObjectiveOptions]?: PretrainObjectiveOptions[K] } = {};
@@ -83,5 +82,5 @@ export async function pretrainCommand(argv: readonly string[], io: Io, writePth?
     epochLength: values['epoch-length'] === undefined ? 0 : int(values['epoch-length'], 'epoch-length', 0),
     seed: int(values.seed, 'seed', 42, 0), gridEvery: values['grid-every'] === undefined ? 5 : int(values['grid-every'], 'grid-every', 0, 0),
     pth: values.pth === true, objective,
-  }, progressLog(io), writePth);
+  }, progressLog(io));
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
+import { writePth } from '../checkpoint/pth_write.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { imageToTensor, stackBatch } from '../data/preprocess.js';
 import { PretrainLoader } from '../data/pretrain/loader.js';
@@ -26,7 +27,7 @@ import { AdamW } from './adamw.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
 import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
-import { writeEncoderSafetensors } from './pretrain_export.js';
+import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
 import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
@@ -82,15 +83,12 @@ export async function readPretrainOptions(dir: string): Promise<PretrainOptions>
   }
 }
 
-/** Optional writer for the `.pth` export (injected so this module does not depend on the pickle writer). */
-export type PthWriter = (path: string, tensors: ReadonlyMap<string, HostTensor>) => Promise<void>;
-
 /**
  * Self-supervised pretraining with the spatial-frequency dual masked-image-modeling objective.
  * Per epoch: RUN_DIR/last.safetensors (encoder + decoder, to continue), encoder.safetensors (official
  * layout), metrics.jsonl, resume state; every `gridEvery` epochs grids/epoch-NNN.png.
  */
-export async function pretrain(o: PretrainOptions, log: (line: string) => void, writePth?: PthWriter): Promise<PretrainRecord[]> {
+export async function pretrain(o: PretrainOptions, log: (line: string) => void): Promise<PretrainRecord[]> {
   const objective = objectiveOptions(o.objective);
   const sources = await scanSources([...o.data], { splits: o.splits ?? 'train' });
   for (const line of describeSources(sources)) log(line);
@@ -197,7 +195,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void, 
       const epochMeta = { ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep) };
       await writeSafetensors(join(o.out, 'last.safetensors'), snap, epochMeta);
       await writeEncoderSafetensors(join(o.out, 'encoder.safetensors'), snap, cfg, epochMeta);
-      if (o.pth && writePth) await writePth(join(o.out, 'encoder.pth'), snap);
+      if (o.pth) await writePth(join(o.out, 'encoder.pth'), officialEncoderState(snap, cfg));
       if (preview && ((epoch + 1) % o.gridEvery === 0 || epoch + 1 === o.epochs)) {
         await mkdir(join(o.out, 'grids'), { recursive: true });
         await preview.write(join(o.out, 'grids', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), ps.views());
