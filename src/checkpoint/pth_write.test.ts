@@ -80,6 +80,14 @@ test('every dtype round-trips bit-exactly as a flat OrderedDict (0-d, empty, NaN
   assert.deepEqual((tree.get('big') as TensorRef).stride, [257, 1]);
 });
 
+test('a pickle larger than its first buffer (many long keys, as a real model) round-trips', async () => {
+  const want = new Map<string, HostTensor>();
+  for (let i = 0; i < 400; i++) want.set(`blocks.${i}.attn.relative_position_bias_table.with_a_long_name`, { dtype: 'float32', shape: [2], data: Float32Array.of(i, -i) });
+  const path = join(tmp.dir, 'many.pth');
+  await writePth(path, want);
+  assertSameTensors(await readPth(path), want);
+});
+
 test('wrap and extra give {wrap: OrderedDict, ...extra}; integers, floats, strings and booleans keep their types', async () => {
   const want = everyDtype();
   const path = join(tmp.dir, 'wrapped.pth');

@@ -78,7 +78,8 @@ class Pickler {
   }
 
   private raw(bytes: Uint8Array): void {
-    this.buf.set(bytes, this.reserve(bytes.length));
+    const at = this.reserve(bytes.length); // before reading this.buf: reserve may replace it
+    this.buf.set(bytes, at);
   }
 
   private u32(op: number, n: number): void {
