@@ -10,7 +10,7 @@ import type { ClsItem } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
-import { segLoad } from '../data/loader/samples.js';
+import { segLoad, segMaskOptions } from '../data/loader/samples.js';
 import type { MetricSummary } from '../metrics/seg.js';
 import { summarise, summariseValues } from '../metrics/seg.js';
 import { Predictor } from '../predict/predictor.js';
@@ -64,7 +64,7 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   const ck = await readTaskCheckpoint(runCheckpoint(run));
   const test = await scanSegDataset(data, 'test');
   const fn = evalFunction(ck.task, ck.cfg);
-  const loader = new BatchLoader<ClsItem | SegItem>(test.items, segLoad({ size: ck.task.imgSize, augment: false }) as LoadFn<ClsItem | SegItem>, { batchSize: 8 });
+  const loader = new BatchLoader<ClsItem | SegItem>(test.items, segLoad({ size: ck.task.imgSize, augment: false, ...segMaskOptions(ck.task.classes) }) as LoadFn<ClsItem | SegItem>, { batchSize: 8 });
   const result = await evaluate(fn, ck.tensors, loader, ck.task, await readPixelTable(data));
   await fn.release();
   if (result.task !== 'seg') throw new Error('demo: expected a segmentation evaluation');

@@ -5,7 +5,7 @@ import { scanSegDataset } from '../data/datasets/seg.js';
 import type { Split } from '../data/datasets/fs_scan.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
-import { clsLoad, segLoad } from '../data/loader/samples.js';
+import { clsLoad, segLoad, segMaskOptions } from '../data/loader/samples.js';
 import type { MetricSummary, SegMetricName } from '../metrics/seg.js';
 import { summarise, summariseValues } from '../metrics/seg.js';
 import { PIXEL_TABLE, readPixelTable } from '../data/datasets/pixel_sizes.js';
@@ -38,7 +38,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<void
   if (task.task === 'cls' && task.classNames && JSON.stringify((ds as { classes: readonly string[] }).classes) !== JSON.stringify(task.classNames)) {
     throw new Error(`${data}: classes ${(ds as { classes: readonly string[] }).classes.join(', ')} differ from the model's ${task.classNames.join(', ')}`);
   }
-  const load = (task.task === 'cls' ? clsLoad({ size: task.imgSize, augment: false }) : segLoad({ size: task.imgSize, augment: false })) as LoadFn<ClsItem | SegItem>;
+  const load = (task.task === 'cls' ? clsLoad({ size: task.imgSize, augment: false }) : segLoad({ size: task.imgSize, augment: false, ...segMaskOptions(task.classes) })) as LoadFn<ClsItem | SegItem>;
   const loader = new BatchLoader(ds.items as readonly (ClsItem | SegItem)[], load, { batchSize: int(values['batch-size'], 'batch-size', 8) });
   const fn = evalFunction(task, cfg);
   const pixels = task.task === 'seg' ? await readPixelTable(data) : null;

@@ -137,3 +137,39 @@ test('--augment is checked before any work and recorded for --resume', async () 
   assert.equal(code, 2);
   assert.equal(err, "usfm: --augment: unknown augmentation 'blur' (none, or a list of hflip, vflip, rot90, crop, jitter)\n");
 });
+
+test('finetune --task seg --classes 3 reads class-index masks; eval reports per-class Dice; predict writes class ids', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-mc-'));
+  const data = join(tmp, 'data');
+  const rng = new Rng(5);
+  for (const [split, n] of [['training_set', 8], ['val_set', 4]] as const) {
+    for (const d of ['image', 'mask']) mkdirSync(join(data, split, d), { recursive: true });
+    for (let i = 0; i < n; i++) {
+      // Left third dark (class 1), right third bright (class 2), middle background.
+      const label = (x: number): number => (x < 16 ? 1 : x >= 32 ? 2 : 0);
+      const img = Uint8Array.from({ length: 48 * 48 }, (_, k) => [120, 40, 220][label(k % 48)]! + 20 * rng.normal());
+      const mask = Uint8Array.from({ length: 48 * 48 }, (_, k) => label(k % 48));
+      await sharp(img, { raw: { width: 48, height: 48, channels: 1 } }).png().toFile(join(data, split, 'image', `${i}.png`));
+      await sharp(mask, { raw: { width: 48, height: 48, channels: 1 } }).png().toFile(join(data, split, 'mask', `${i}.png`));
+    }
+  }
+  const out = join(tmp, 'run');
+  let err = '';
+  assert.equal(await main(['finetune', '--task', 'seg', '--classes', '3', '--data', data, '--weights', 'none', '--img-size', '32', '--epochs', '1',
+    '--batch-size', '4', '--out', out], { out: () => undefined, err: (t) => { err += t; } }), 0, err);
+  const line = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8')) as { val: { mDice: number } };
+  assert.ok(line.val.mDice >= 0 && line.val.mDice <= 1);
+  let evalOut = '';
+  assert.equal(await main(['eval', '--run', out, '--data', data, '--split', 'val', '--json'], { out: (t) => { evalOut += t; }, err: () => undefined }), 0);
+  const ev = JSON.parse(evalOut) as { perImage: { classDice: number[] }[] };
+  assert.ok(ev.perImage.every((m) => m.classDice.length === 2));
+  const pred = join(tmp, 'pred');
+  assert.equal(await main(['predict', '--run', out, '--out', pred, join(data, 'val_set', 'image', '0.png')], { out: () => undefined, err: () => undefined }), 0);
+  const m = await sharp(join(pred, '0_mask.png')).raw().toBuffer();
+  assert.ok(m.every((v) => v <= 2));
+  // A binary model cannot read class-index masks with 3 values, and says so naming the mask.
+  let bad = '';
+  assert.equal(await main(['finetune', '--task', 'seg', '--data', data, '--weights', 'none', '--img-size', '32', '--epochs', '1', '--out', join(tmp, 'bin')],
+    { out: () => undefined, err: (t) => { bad += t; } }), 1);
+  assert.match(bad, /mask.*\.png: not a binary mask/);
+});

@@ -77,7 +77,21 @@ export type SegImageMetrics = SegMetrics & {
   readonly hcMm?: number;
   readonly hcRefMm?: number;
   readonly hcErrorMm?: number;
+  /** Multi-class models: Dice of each foreground class 1 … C−1 (NaN where both masks lack it). */
+  readonly classDice?: readonly number[];
 };
+
+function classDice(pred: Uint8Array, gt: Uint8Array, classes: number): number[] {
+  const inter = new Float64Array(classes);
+  const p = new Float64Array(classes);
+  const g = new Float64Array(classes);
+  for (let i = 0; i < pred.length; i++) {
+    p[pred[i]!]!++;
+    g[gt[i]!]!++;
+    if (pred[i] === gt[i]) inter[pred[i]!]!++;
+  }
+  return Array.from({ length: classes - 1 }, (_, j) => (p[j + 1]! + g[j + 1]! === 0 ? NaN : (2 * inter[j + 1]!) / (p[j + 1]! + g[j + 1]!)));
+}
 
 function mmMetrics(pred: Uint8Array, gt: Uint8Array, h: number, w: number, info: PixelInfo): Omit<SegImageMetrics, keyof SegMetrics | 'name'> {
   const spacing = maskSpacing(info, h, w);
@@ -118,7 +132,10 @@ export async function evaluate(
       const item = batch.items[i] as SegItem;
       const gt = masks.subarray(i * h * w, (i + 1) * h * w);
       const info = pixels?.get(item.name);
-      per.push({ ...segMetrics(pred, gt, h, w), name: item.name, ...(info ? mmMetrics(pred, gt, h, w, info) : {}) });
+      per.push({
+        ...segMetrics(pred, gt, h, w), name: item.name, ...(info ? mmMetrics(pred, gt, h, w, info) : {}),
+        ...(c > 2 ? { classDice: classDice(pred, gt, c) } : {}),
+      });
     }
   }
   if (t.task === 'cls') return { task: 'cls', metrics: clsMetrics(labels, Float32Array.from(probs), t.classes) };
@@ -133,6 +150,12 @@ export function summary(e: Evaluation): Record<string, number> {
   }
   const s = summarise(e.perImage);
   const out: Record<string, number> = { dice: s.dice.mean, iou: s.iou.mean, hd95: s.hd95.mean };
+  const cd = e.perImage[0]?.classDice;
+  if (cd) {
+    // Mean over foreground classes of each class's mean Dice over the images that have it.
+    const perClass = cd.map((_, k) => summariseValues(e.perImage.map((m) => m.classDice![k]!)).mean);
+    out.mDice = summariseValues(perClass).mean;
+  }
   if (e.perImage.some((m) => m.hcErrorMm !== undefined)) out.hcErrorMm = summariseValues(e.perImage.map((m) => m.hcErrorMm ?? NaN)).mean;
   return out;
 }

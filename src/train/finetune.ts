@@ -15,7 +15,7 @@ import { labelSubset } from '../data/datasets/subset.js';
 import { readPixelTable } from '../data/datasets/pixel_sizes.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
-import { clsLoad, segLoad } from '../data/loader/samples.js';
+import { clsLoad, segLoad, segMaskOptions } from '../data/loader/samples.js';
 import { CLS_AUGMENT, parseAugment, SEG_AUGMENT } from '../data/loader/augment_spec.js';
 import { initialise } from '../nn/init.js';
 import { crossEntropy, diceLoss } from '../nn/losses/index.js';
@@ -60,6 +60,8 @@ export interface FinetuneOptions {
   readonly valEvery: number;
   /** Training augmentations (`--augment` syntax, see data/loader/augment_spec.ts); default per task. */
   readonly augment?: string;
+  /** Segmentation classes incl. background (default 2: binary masks; more: class-index mask PNGs). */
+  readonly classes?: number;
   /** Segmentation head (default UPerNet). */
   readonly head?: SegHead;
   /** UPerNet decoder width; 0 = the backbone's width (768 for vit-b, as the official config). */
@@ -93,7 +95,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const isCls = o.task === 'cls';
   const train = isCls ? await scanClsDataset(o.data, 'train') : await scanSegDataset(o.data, 'train');
   const val = isCls ? await scanClsDataset(o.data, 'val') : await scanSegDataset(o.data, 'val');
-  const classes = isCls ? (train as Awaited<ReturnType<typeof scanClsDataset>>).classes.length : 2;
+  const classes = isCls ? (train as Awaited<ReturnType<typeof scanClsDataset>>).classes.length : (o.classes ?? 2);
+  const masks = isCls ? {} : segMaskOptions(classes);
   const items: readonly Item[] = labelSubset(train.items as Item[], o.labelRatio, o.seed, isCls ? (it) => (it as ClsItem).label : undefined);
   log(`${o.task}: ${items.length}/${train.items.length} training images (label ratio ${o.labelRatio}), ${val.items.length} validation, ${classes} classes`);
 
@@ -133,8 +136,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const evalFn = evalFunction(task, cfg);
 
   const augment = parseAugment(o.augment ?? (isCls ? CLS_AUGMENT : SEG_AUGMENT));
-  const loadTrain = (isCls ? clsLoad({ size: o.imgSize, augment }) : segLoad({ size: o.imgSize, augment })) as LoadFn<Item>;
-  const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false })) as LoadFn<Item>;
+  const loadTrain = (isCls ? clsLoad({ size: o.imgSize, augment }) : segLoad({ size: o.imgSize, augment, ...masks })) as LoadFn<Item>;
+  const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false, ...masks })) as LoadFn<Item>;
   const trainLoader = new BatchLoader(items, loadTrain, { batchSize: o.batchSize, shuffle: true, dropLast: items.length >= 2 * o.batchSize, seed: o.seed });
   const pixels = isCls ? null : await readPixelTable(o.data);
   const valLoader = new BatchLoader(val.items as readonly Item[], loadVal, { batchSize: o.batchSize, seed: o.seed });

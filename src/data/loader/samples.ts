@@ -67,6 +67,15 @@ export async function clsSample(item: ClsItem, opts: SampleOptions): Promise<Sam
   return { image: imageToTensor(aug.image, opts.size, normOpts(opts)), label: item.label };
 }
 
+/**
+ * Mask decoding for a segmentation model with `classes` classes: binary masks (0/255 or 0/1, as HC18)
+ * for 2 classes, class-index PNGs (values 0 … classes − 1) otherwise.
+ */
+export function segMaskOptions(classes: number): Pick<SampleOptions, 'maskMode' | 'numClasses'> {
+  if (!Number.isInteger(classes) || classes < 2 || classes > 256) throw new Error(`segmentation needs 2 to 256 classes, got ${classes}`);
+  return classes === 2 ? { maskMode: 'binary' } : { maskMode: 'index', numClasses: classes };
+}
+
 /** A `BatchLoader` load function for segmentation items. */
 export function segLoad(opts: Omit<SampleOptions, 'rng'>): LoadFn<SegItem> {
   return (item, rng) => segSample(item, { ...opts, rng });
