@@ -173,3 +173,23 @@ test('finetune --task seg --classes 3 reads class-index masks; eval reports per-
     { out: () => undefined, err: (t) => { bad += t; } }), 1);
   assert.match(bad, /mask.*\.png: not a binary mask/);
 });
+
+test('--accum-steps 2 at batch 4 takes the same optimizer steps as batch 8', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-accum-'));
+  const data = join(tmp, 'data');
+  await makeCls(data);
+  const quiet = { out: (): void => undefined, err: (): void => undefined };
+  const run = (out: string, extra: string[]): Promise<number> => main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--model', 'vit-t',
+    '--img-size', '32', '--epochs', '1', '--lr', '0.05', '--drop-path', '0', '--augment', 'none', '--out', join(tmp, out), ...extra], quiet);
+  assert.equal(await run('big', ['--batch-size', '8']), 0);
+  assert.equal(await run('acc', ['--batch-size', '4', '--accum-steps', '2']), 0);
+  const a = await readSafetensors(join(tmp, 'big', 'last.safetensors'));
+  const b = await readSafetensors(join(tmp, 'acc', 'last.safetensors'));
+  let worst = 0;
+  for (const [k, t] of a.tensors) {
+    const x = t.data as Float32Array;
+    const y = b.tensors.get(k)!.data as Float32Array;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  }
+  assert.ok(worst < 2e-5, `max |Δparam| ${worst}`);
+});

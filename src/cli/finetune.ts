@@ -6,7 +6,7 @@ import type { Io } from './io.js';
 import { processIo } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
-    [--img-size 224] [--epochs 30] [--batch-size 8] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
+    [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
     [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
     [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
@@ -16,7 +16,8 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights 
   --classes (seg): 2 reads binary masks (0/255); more reads class-index mask PNGs (0 … N−1) and adds mean per-class Dice.
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
-  --lr is the base rate at batch 512 (scaled by batch/512 as the official recipe). --seg-channels defaults
+  --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
+    averages the gradients of K batches per optimizer step. --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
 
 /**
@@ -64,7 +65,7 @@ function checkedAugment(spec: string): string {
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
     ['resume', 'task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
-      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes'].map((k) => [k, { type: 'string' as const }]),
+      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes', 'accum-steps'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.resume !== undefined) {
@@ -92,6 +93,7 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     imgSize: size[0],
     epochs,
     batchSize: int(values['batch-size'], 'batch-size', 8),
+    accumSteps: int(values['accum-steps'], 'accum-steps', 1),
     lr: num(values.lr, 'lr', task === 'cls' ? 1.25e-3 : 3e-4, 0),
     labelRatio: num(values['label-ratio'], 'label-ratio', 1, 1e-9, 1),
     seed: int(values.seed, 'seed', 42, 0),

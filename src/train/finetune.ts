@@ -36,6 +36,7 @@ import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { TrainStep } from './step.js';
+import { GradAccumulator } from './accumulate.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
 
 export interface FinetuneOptions {
@@ -60,6 +61,8 @@ export interface FinetuneOptions {
   readonly valEvery: number;
   /** Training augmentations (`--augment` syntax, see data/loader/augment_spec.ts); default per task. */
   readonly augment?: string;
+  /** Micro-batches per optimizer step (gradient accumulation; the lr scales with batchSize·accumSteps). Default 1. */
+  readonly accumSteps?: number;
   /** Segmentation classes incl. background (default 2: binary masks; more: class-index mask PNGs). */
   readonly classes?: number;
   /** Segmentation head (default UPerNet). */
@@ -141,9 +144,11 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const trainLoader = new BatchLoader(items, loadTrain, { batchSize: o.batchSize, shuffle: true, dropLast: items.length >= 2 * o.batchSize, seed: o.seed });
   const pixels = isCls ? null : await readPixelTable(o.data);
   const valLoader = new BatchLoader(val.items as readonly Item[], loadVal, { batchSize: o.batchSize, seed: o.seed });
-  const stepsPerEpoch = Math.max(1, Math.floor(items.length / o.batchSize));
+  const accum = o.accumSteps ?? 1;
+  const batchesPerEpoch = Math.max(1, Math.floor(items.length / o.batchSize));
+  const stepsPerEpoch = Math.max(1, Math.floor(batchesPerEpoch / accum));
   const total = stepsPerEpoch * o.epochs;
-  const scale = o.batchSize / 512;
+  const scale = (o.batchSize * accum) / 512;
   const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), total - 1);
   const lrAt = cosineWithWarmup({ baseLr: o.lr * scale, minLr: o.lr * scale * 1e-3, warmupLr: o.lr * scale * 0.2, warmupSteps: warmup, totalSteps: total });
   const rates = dropPathRates(depth, o.dropPath);
@@ -164,6 +169,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     const { resume: _r, ...saved } = o;
     await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
   }
+  const acc = new GradAccumulator();
   let stopping = false;
   const onSignal = (sig: string): void => {
     stopping = true;
@@ -195,14 +201,25 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
         const kept = existsSync(join(o.out, 'last.safetensors')) ? `last good checkpoint: ${join(o.out, 'last.safetensors')}` : 'no epoch had finished, so no checkpoint was written';
         throw new Error(`${o.out}: loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (${kept}; try a lower --lr)`);
       }
-      await opt.update(r.grads, lrAt(Math.min(globalStep, total - 1)), r.gradNorm);
-      globalStep++;
+      if (accum === 1) {
+        await opt.update(r.grads, lrAt(Math.min(globalStep, total - 1)), r.gradNorm);
+        globalStep++;
+      } else {
+        acc.add(r.grads);
+        // A step every `accum` batches; the batches after the epoch's last full group are not used.
+        if (acc.count === accum) {
+          await opt.update(acc.take(), lrAt(Math.min(globalStep, total - 1)));
+          globalStep++;
+        } else if (batchIndex > stepsPerEpoch * accum) {
+          acc.take();
+        }
+      }
       lossSum += r.loss * b;
       seen += b;
       const secs = (performance.now() - t0) / 1000;
       const eta = ((total - globalStep) * secs) / Math.max(1, seen / o.batchSize);
       log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
-      if (stopping) {
+      if (stopping && acc.count === 0) { // never mid-accumulation: the saved state is between optimizer steps
         await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
         await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch) });
         log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm finetune --resume ${o.out}`);
