@@ -47,6 +47,24 @@ test('convert writes safetensors with the config; it loads back to the same embe
   assert.deepEqual((await readSafetensors(a)).tensors.get('pooled')!.data, (await readSafetensors(b)).tensors.get('pooled')!.data);
 });
 
+test('convert --half stores float16 at half the size; embeddings stay close', async () => {
+  const full = join(tmp, 'full.safetensors');
+  const half = join(tmp, 'half.safetensors');
+  assert.equal((await run('convert', ckpt, full)).code, 0);
+  assert.equal((await run('convert', ckpt, half, '--half')).code, 0);
+  const h = await readSafetensors(half);
+  assert.ok([...h.tensors.values()].every((t) => t.dtype === 'float16'));
+  const a = join(tmp, 'ha.safetensors');
+  const b = join(tmp, 'hb.safetensors');
+  assert.equal((await run('embed', '--weights', full, '--out', a, img)).code, 0);
+  assert.equal((await run('embed', '--weights', half, '--out', b, img)).code, 0);
+  const x = (await readSafetensors(a)).tensors.get('pooled')!.data as Float32Array;
+  const y = (await readSafetensors(b)).tensors.get('pooled')!.data as Float32Array;
+  const scale = Math.max(...Array.from(x, Math.abs));
+  assert.ok(x.every((v, i) => Math.abs(v - y[i]!) < 1e-2 * scale), 'float16 weights change embeddings by < 1 % of their scale');
+  assert.ok(x.some((v, i) => v !== y[i]), 'the half file really is rounded');
+});
+
 test('export writes a self-contained ONNX model with a symbolic batch that matches embed', async () => {
   const onnxPath = join(tmp, 'small.onnx');
   const r = await run('export', ckpt, onnxPath);
