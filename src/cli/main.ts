@@ -8,6 +8,7 @@ import { evalCommand, evalHelp } from './eval.js';
 import { exportHelp, exportModel } from './export.js';
 import { finetune, finetuneHelp } from './finetune.js';
 import { info, infoHelp } from './info.js';
+import { labelEfficiencyCommand, labelEfficiencyHelp } from './label_efficiency.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { predict, predictHelp } from './predict.js';
@@ -23,6 +24,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io)
   predict: { run: predict, help: predictHelp },
   pretrain: { run: pretrainCommand, help: pretrainHelp },
   demo: { run: demo, help: demoHelp },
+  'label-efficiency': { run: labelEfficiencyCommand, help: labelEfficiencyHelp },
   bench: { run: bench, help: benchHelp },
 };
 

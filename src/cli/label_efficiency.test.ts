@@ -1,0 +1,90 @@
+// `usfm label-efficiency`: one-line usage errors, then one tiny end-to-end study on the bundled HC18 subset
+// (a 1-epoch pretrained encoder vs random init, 32 px, ratios 0.5 and 1, one seed), its re-run and option check.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import type { StudyResults } from '../train/label_efficiency.js';
+import { DEMO_DATA } from './demo.js';
+import { parseArms, parseRatios } from './label_efficiency.js';
+import { main } from './main.js';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+describe('usfm label-efficiency arguments', () => {
+  it('parses ratio and arm lists', () => {
+    assert.deepEqual(parseRatios('1, 0.1,0.5,0.2'), [0.1, 0.2, 0.5, 1]);
+    assert.deepEqual(parseArms('scratch,pretrained'), ['pretrained', 'scratch']);
+  });
+
+  it('rejects bad options with one line and exit code 2', async () => {
+    const base = ['label-efficiency', '--task', 'seg', '--data', DEMO_DATA, '--out', join(tmpdir(), 'never-written')];
+    const cases: [string[], RegExp][] = [
+      [['--weights', 'w.pth', '--ratios', '0.1,x'], /--ratios must be a comma-separated list of numbers in \(0, 1\], got '0\.1,x'/],
+      [['--weights', 'w.pth', '--ratios', '0.1,1.5'], /--ratios: 1\.5 is outside \(0, 1\]/],
+      [['--weights', 'w.pth', '--ratios', '0,1'], /--ratios: 0 is outside \(0, 1\]/],
+      [['--weights', 'w.pth', '--ratios', '0.5,0.50'], /--ratios lists 0\.50 twice/],
+      [[], /--weights CKPT is required for the pretrained arm \(or run --arms scratch\)/],
+      [['--weights', 'w.pth', '--arms', 'pretrained,imagenet'], /--arms must list pretrained and\/or scratch, got 'imagenet'/],
+      [['--weights', 'w.pth', '--epochs', '3', '--steps', '100'], /give --epochs or --steps, not both/],
+      [['--weights', 'w.pth', '--seeds', '0'], /--seeds must be an integer ≥ 1/],
+      [['--weights', 'w.pth', '--augment', 'warp'], /warp/],
+    ];
+    for (const [extra, want] of cases) {
+      const r = await cli([...base, ...extra]);
+      assert.equal(r.code, 2, `${extra.join(' ')}: ${r.err}`);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+      assert.match(r.err, want);
+    }
+    const missing = await cli([...base, '--weights', join(tmpdir(), 'no-such-encoder.safetensors')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /no-such-encoder\.safetensors: no such file/);
+    const help = await cli(['label-efficiency', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /usfm label-efficiency --task seg\|cls --data ROOT --weights CKPT --out DIR/);
+  });
+});
+
+describe('usfm label-efficiency end to end', () => {
+  it('pretrained vs scratch on hc18-mini: runs, results.json, plot, report; a re-run skips everything', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'usfm-le-cli-'));
+    const pt = await cli(['pretrain', '--data', join(DEMO_DATA, 'training_set', 'image'), '--model', 'vit-t', '--img-size', '32', '--mask-unit', '16',
+      '--epochs', '1', '--epoch-length', '8', '--batch-size', '4', '--out', join(tmp, 'pt')]);
+    assert.equal(pt.code, 0, pt.err);
+    const out = join(tmp, 'study');
+    const args = ['label-efficiency', '--task', 'seg', '--data', DEMO_DATA, '--weights', join(tmp, 'pt', 'encoder.safetensors'), '--model', 'vit-t',
+      '--img-size', '32', '--batch-size', '8', '--epochs', '1', '--ratios', '0.5,1', '--seeds', '1', '--out', out];
+    const r = await cli(args);
+    assert.equal(r.code, 0, r.err);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+    assert.ok(res.complete);
+    assert.deepEqual(res.runs.map((x) => [x.name, x.images, x.epochs, x.steps]), [
+      ['pretrained-r0.5-s42', 20, 3, 6], ['scratch-r0.5-s42', 20, 3, 6], ['pretrained-r1-s42', 40, 1, 5], ['scratch-r1-s42', 40, 1, 5],
+    ]);
+    for (const run of res.runs) {
+      assert.ok(run.metrics.dice! >= 0 && run.metrics.dice! <= 1 && run.seconds > 0, JSON.stringify(run));
+      assert.ok('hd95Mm' in run.metrics && 'hcErrorMm' in run.metrics, 'HC18 mm metrics');
+      assert.ok(existsSync(join(out, 'runs', run.name, 'best.safetensors')) && !existsSync(join(out, 'runs', run.name, 'resume')));
+    }
+    assert.equal(res.summary.length, 4);
+    assert.match(r.err, /backbone from .*encoder\.safetensors/);
+    assert.match(r.out, /Pretrained at (50|100)\u00a0% labels: Dice /);
+    assert.deepEqual([(await sharp(join(out, 'plot.png')).metadata()).width], [1440]);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<svg [^]*pretrained-r0\.5-s42/);
+
+    const again = await cli(args);
+    assert.equal(again.code, 0, again.err);
+    assert.equal((again.err.match(/done, skipped/g) ?? []).length, 4, again.err);
+    assert.ok(!/epoch 1\//.test(again.err), 'nothing trained');
+    const other = await cli([...args.slice(0, -2), '--lr-scratch', '0.01', '--out', out]);
+    assert.equal(other.code, 2);
+    assert.match(other.err, /options\.json: this study was run with --lr-scratch 0\.0128, not --lr-scratch 0\.01/);
+  });
+});

@@ -1,0 +1,115 @@
+import { parseAugment } from '../data/loader/augment_spec.js';
+import { writeStudyReport } from '../report/write.js';
+import { meanStd, metricDigits, metricLabel, percent } from '../report/format.js';
+import { claimCheck } from '../report/claim.js';
+import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
+import { ARMS, labelEfficiency, StudyOptionsError } from '../train/label_efficiency.js';
+import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { UsageError } from './errors.js';
+import { num, progressLog } from './finetune.js';
+import type { Io } from './io.js';
+
+/** Base learning rates (at batch 512) per task and arm; scratch is 4× pretrained, as the demo's tuned pair for seg. */
+export const DEFAULT_LR: Readonly<Record<'cls' | 'seg', Readonly<Record<Arm, number>>>> = {
+  seg: { pretrained: 3.2e-3, scratch: 1.28e-2 },
+  cls: { pretrained: 1.25e-3, scratch: 5e-3 },
+};
+
+const L = DEFAULT_LR;
+
+export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT --out DIR
+    [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
+    [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm]
+    [--lr-pretrained L] [--lr-scratch L] [--augment LIST]
+  Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = --weights with layer-wise
+  lr decay 0.65; scratch = random init, no layer decay) fine-tunes on the seeded, nested subset (class-stratified for cls),
+  then scores the run's best checkpoint on the test split (seg: Dice, IoU, HD95, + HD95 mm and head-circumference
+  error with HC18's table; cls: balanced accuracy, accuracy, macro-F1, AUC).
+  Same budget: every run takes the same number of optimizer steps, --epochs over the full training set (or --steps);
+  a ratio with b batches per epoch trains ceil(budget / b) epochs. Seeds are --seed, --seed+1, … (--seeds of them).
+  --lr-pretrained / --lr-scratch are base rates at batch 512 (scaled by batch/512); defaults seg ${L.seg.pretrained} / ${L.seg.scratch}
+  (the demo's), cls ${L.cls.pretrained} (finetune's) / ${L.cls.scratch}: scratch gets 4× the pretrained rate and no layer decay.
+  Writes DIR/runs/ARM-rRATIO-sSEED/ (best.safetensors, metrics.jsonl, test.json; the resume state and last.safetensors
+  are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
+  times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
+  Resumable: re-run the same command to skip finished runs and continue an interrupted one (Ctrl-C stops after the
+  current step); once a run has finished, other options for the same DIR are refused (DIR/options.json).`;
+
+/** '0.1,0.2,0.5,1' → ascending, distinct ratios in (0, 1]. */
+export function parseRatios(v: string): number[] {
+  const parts = v.split(',').map((s) => s.trim());
+  const ratios: number[] = [];
+  for (const p of parts) {
+    const r = Number(p);
+    if (p === '' || !Number.isFinite(r)) throw new UsageError(`--ratios must be a comma-separated list of numbers in (0, 1], got '${v}'`);
+    if (r <= 0 || r > 1) throw new UsageError(`--ratios: ${p} is outside (0, 1]`);
+    if (ratios.includes(r)) throw new UsageError(`--ratios lists ${p} twice`);
+    ratios.push(r);
+  }
+  return ratios.sort((a, b) => a - b);
+}
+
+/** 'scratch,pretrained' → ['pretrained', 'scratch'] (canonical order). */
+export function parseArms(v: string): Arm[] {
+  const parts = v.split(',').map((s) => s.trim());
+  for (const p of parts) if (!(ARMS as readonly string[]).includes(p)) throw new UsageError(`--arms must list pretrained and/or scratch, got '${p}'`);
+  return ARMS.filter((a) => parts.includes(a));
+}
+
+function checkedAugment(spec: string): string {
+  try {
+    parseAugment(spec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return spec;
+}
+
+const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arms', 'epochs', 'steps', 'img-size', 'batch-size', 'model', 'head',
+  'lr-pretrained', 'lr-scratch', 'augment'];
+
+/** The study's options from the command line (UsageError for anything wrong). */
+export function studyOptions(values: Record<string, unknown>): StudyOptions {
+  const task = str(values.task, 'task');
+  if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
+  const arms = parseArms(str(values.arms, 'arms', 'pretrained,scratch'));
+  const w = values.weights === undefined || values.weights === 'none' ? null : String(values.weights);
+  if (arms.includes('pretrained') && w === null) throw new UsageError('--weights CKPT is required for the pretrained arm (or run --arms scratch)');
+  if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
+  const budget: Budget = values.steps !== undefined ? { unit: 'steps', value: int(values.steps, 'steps', 1) } : { unit: 'epochs', value: int(values.epochs, 'epochs', 30) };
+  const size = parseSize(values['img-size']) ?? [224, 224];
+  if (size[0] !== size[1]) throw new UsageError('--img-size must be square for fine-tuning');
+  if (task === 'cls' && values.head !== undefined) throw new UsageError('--head is for --task seg');
+  const head = str(values.head, 'head', 'upernet');
+  if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
+  const seeds = int(values.seeds, 'seeds', 3);
+  const seed = int(values.seed, 'seed', 42, 0);
+  return {
+    task, data: str(values.data, 'data'), weights: w, model: modelName(values.model, 'vit-t')!, ...(task === 'seg' ? { head } : {}),
+    imgSize: size[0], batchSize: int(values['batch-size'], 'batch-size', 8), budget,
+    lrPretrained: num(values['lr-pretrained'], 'lr-pretrained', DEFAULT_LR[task].pretrained, 0),
+    lrScratch: num(values['lr-scratch'], 'lr-scratch', DEFAULT_LR[task].scratch, 0),
+    ratios: parseRatios(str(values.ratios, 'ratios', '0.1,0.2,0.5,1')), seeds: Array.from({ length: seeds }, (_, i) => seed + i), arms,
+    ...(values.augment === undefined ? {} : { augment: checkedAugment(String(values.augment)) }),
+  };
+}
+
+export async function labelEfficiencyCommand(argv: readonly string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(argv, Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])));
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const o = studyOptions(values);
+  const out = str(values.out, 'out');
+  const results = await labelEfficiency(o, out, progressLog(io)).catch((e: unknown) => {
+    throw e instanceof StudyOptionsError ? new UsageError(e.message) : e;
+  });
+  const files = await writeStudyReport(out, results);
+  const m = results.metric;
+  const lines = [`\nTest ${metricLabel(m)} (mean ± std over seeds):`,
+    ...results.summary.map((s) => {
+      const v = s.metrics[m] ?? { mean: NaN, std: NaN, n: 0 };
+      return `  ${percent(s.ratio).padStart(8)}  ${s.arm.padEnd(10)}  ${meanStd(v, metricDigits(m))}  (n ${v.n})`;
+    }),
+    claimCheck(results.summary, m).sentence,
+    `${results.complete ? '' : 'Incomplete (re-run the same command to continue). '}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
+  io.out(`${lines.join('\n')}\n`);
+}

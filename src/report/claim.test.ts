@@ -1,0 +1,40 @@
+// The claim check: the fewest labels at which pretraining matches or beats scratch with all of them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { claimCheck, verdict } from './claim.js';
+import { fakeStudy } from './testing/study.js';
+
+describe('verdict', () => {
+  it('beats beyond one std of the difference, matches within it, falls short below', () => {
+    assert.equal(verdict({ mean: 0.95, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'beats'); // diff 0.01 > 0.005
+    assert.equal(verdict({ mean: 0.943, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'matches');
+    assert.equal(verdict({ mean: 0.936, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'matches');
+    assert.equal(verdict({ mean: 0.93, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'falls short of');
+    assert.equal(verdict({ mean: 0.93, std: NaN }, { mean: 0.94, std: NaN }), 'falls short of');
+    assert.equal(verdict({ mean: 0.94, std: NaN }, { mean: 0.94, std: NaN }), 'matches');
+  });
+});
+
+describe('claimCheck', () => {
+  it('names the smallest ratio that matches or beats scratch at 100 %, with the numbers', () => {
+    const r = fakeStudy({
+      pretrained: { 0.1: [0.90, 0.91, 0.92], 0.2: [0.947, 0.951, 0.955], 1: [0.96, 0.96, 0.97] },
+      scratch: { 0.1: [0.7, 0.72, 0.74], 0.2: [0.8, 0.8, 0.8], 1: [0.942, 0.948, 0.954] },
+    });
+    const c = claimCheck(r.summary, 'dice');
+    assert.equal(c.verdict, 'matches');
+    assert.deepEqual([c.ratio, c.reference], [0.2, 1]);
+    assert.match(c.sentence, /^Pretrained at 20\u00a0% labels: Dice 0\.951 ± 0\.004 vs scratch at 100\u00a0%: 0\.948 ± 0\.006 → matches \(the fewest labels tried at which pretraining matches scratch with 100\u00a0% — 5× fewer labels; 3 seeds per arm;/);
+  });
+
+  it('says beats, falls short, or that an arm is missing', () => {
+    const beats = claimCheck(fakeStudy({ pretrained: { 0.5: [0.9, 0.91, 0.92], 1: [0.95, 0.95, 0.95] }, scratch: { 1: [0.8, 0.81, 0.82] } }).summary, 'dice');
+    assert.deepEqual([beats.verdict, beats.ratio], ['beats', 0.5]);
+    const short = claimCheck(fakeStudy({ pretrained: { 0.5: [0.5, 0.5, 0.5], 1: [0.6, 0.61, 0.62] }, scratch: { 1: [0.8, 0.81, 0.82] } }).summary, 'dice');
+    assert.deepEqual([short.verdict, short.ratio], ['falls short of', 1]);
+    assert.match(short.sentence, /→ falls short \(pretraining falls short of scratch at 100\u00a0% at every ratio tried;/);
+    const one = claimCheck(fakeStudy({ scratch: { 1: [0.8] } }).summary, 'dice');
+    assert.equal(one.verdict, null);
+    assert.match(one.sentence, /needs Dice from both arms/);
+  });
+});

@@ -1,0 +1,56 @@
+// The self-contained HTML report: sections, inline SVG, tables, claim, no external assets, escaping.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { reportHtml } from './html.js';
+import { lineChartSvg } from './plot.js';
+import { studyChart } from './study_chart.js';
+import { fakeStudy } from './testing/study.js';
+import { writeStudyReport } from './write.js';
+
+const study = fakeStudy({
+  pretrained: { 0.2: [0.947, 0.951, 0.955], 1: [0.96, 0.96, 0.97] },
+  scratch: { 0.2: [0.8, 0.8, 0.8], 1: [0.942, 0.948, 0.954] },
+});
+
+describe('reportHtml', () => {
+  it('is one self-contained page: plot inline, both tables, the claim sentence', () => {
+    const html = reportHtml(study, lineChartSvg(studyChart(study)), 'T');
+    assert.match(html, /^<!doctype html>/);
+    assert.equal((html.match(/<svg /g) ?? []).length, 1);
+    assert.ok(!/<script|<link|<img|src=|@import|url\((?!#le-plot-area\))/i.test(html), 'no external assets or scripts');
+    assert.match(html, /Pretrained at 20\u00a0% labels: Dice 0\.951 ± 0\.004 vs scratch at 100\u00a0%: 0\.948 ± 0\.006 → matches/);
+    const tables = html.match(/<table>.*?<\/table>/gs) ?? [];
+    assert.equal(tables.length, 2);
+    assert.equal((tables[0]!.match(/<tr>/g) ?? []).length, 1 + 4); // header + 2 ratios × 2 arms
+    assert.equal((tables[1]!.match(/<tr>/g) ?? []).length, 1 + 12); // header + every run
+    assert.match(tables[0]!, /<td>20\u00a0%<\/td><td class="l">pretrained<\/td><td>8<\/td><td>3<\/td><td>0\.951 ± 0\.004<\/td>/);
+    assert.match(tables[0]!, /<td>\+0\.151<\/td>/); // Δ Dice vs scratch at 20 %
+    assert.match(html, /5 optimizer steps per run \(1 epoch at 100\u00a0% labels\)/);
+    assert.match(html, /HD95 \(mm\)/);
+    assert.ok(!html.includes('NaN'));
+  });
+
+  it('escapes interpolated text and flags an incomplete study', () => {
+    const evil = fakeStudy({ pretrained: { 1: [0.9] }, scratch: { 1: [0.8] } }, { data: '/d/<script>alert(1)</script>', weights: 'a&b"c' }, false);
+    const html = reportHtml(evil, lineChartSvg(studyChart(evil)), '<now>');
+    assert.ok(!html.includes('<script>') && !html.includes('a&b"c') && !html.includes('<now>'));
+    assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    assert.match(html, /a&amp;b&quot;c/);
+    assert.match(html, /Incomplete: 2 runs finished so far/);
+  });
+});
+
+describe('writeStudyReport', () => {
+  it('writes plot.svg, plot.png (2× the SVG) and report.html', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'usfm-report-'));
+    const files = await writeStudyReport(dir, study);
+    assert.match(readFileSync(files.svg, 'utf8'), /^<svg /);
+    const meta = await sharp(files.png).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['png', 1440, 880]);
+    assert.ok(readFileSync(files.html, 'utf8').includes(readFileSync(files.svg, 'utf8').split('\n')[1]!));
+  });
+});

@@ -1,0 +1,147 @@
+// Label-efficiency study: budget rule, run plan, aggregation, and the resumable orchestration (fake runner, no training).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RunResult, Runner, RunSpec, StudyOptions, StudyResults } from './label_efficiency.js';
+import { aggregate, batchesPerEpoch, labelEfficiency, planBudget, planRuns, runName, StudyOptionsError } from './label_efficiency.js';
+
+const HC18 = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'usfm-le-'));
+const weights = join(tmp, 'encoder.safetensors');
+writeFileSync(weights, 'not read by the fake runner');
+
+const options = (over: Partial<StudyOptions> = {}): StudyOptions => ({
+  task: 'seg', data: HC18, weights, model: 'vit-t', head: 'upernet', imgSize: 32, batchSize: 8, budget: { unit: 'epochs', value: 30 },
+  lrPretrained: 3.2e-3, lrScratch: 1.28e-2, ratios: [0.5, 1], seeds: [42, 43], arms: ['pretrained', 'scratch'], ...over,
+});
+
+/** Dice from the run's identity, so results are checkable: pretrained 0.9, scratch 0.7, + 0.1·ratio, + 0.01·(seed − 42). */
+const diceOf = (s: Pick<RunSpec, 'arm' | 'ratio' | 'seed'>): number => (s.arm === 'pretrained' ? 0.9 : 0.7) + 0.1 * s.ratio + 0.01 * (s.seed - 42);
+
+function fakeRunner(stopAt = -1): { runner: Runner; calls: RunSpec[] } {
+  const calls: RunSpec[] = [];
+  const runner: Runner = async (spec) => {
+    calls.push(spec);
+    if (calls.length === stopAt) return null;
+    return { dice: diceOf(spec), iou: NaN };
+  };
+  return { runner, calls };
+}
+
+const quiet = (): void => undefined;
+
+describe('budget', () => {
+  it('counts optimizer steps per epoch as the training loader does', () => {
+    assert.equal(batchesPerEpoch(40, 8), 5);
+    assert.equal(batchesPerEpoch(17, 8), 2); // two full batches: the partial one is dropped
+    assert.equal(batchesPerEpoch(12, 8), 2); // fewer than two: kept
+    assert.equal(batchesPerEpoch(4, 8), 1);
+  });
+
+  it('gives every ratio the same number of steps: ceil(budget / batches per epoch) epochs', () => {
+    const images: Record<number, number> = { 0.1: 4, 0.2: 8, 0.5: 20, 1: 40 };
+    const plan = planBudget({ unit: 'epochs', value: 30 }, 8, [0.1, 0.2, 0.5, 1], (r) => images[r]!);
+    assert.equal(plan.steps, 150);
+    assert.equal(plan.warmupSteps, 10); // 2 epochs at 100 %, as finetune's default
+    assert.deepEqual(plan.ratios.map((p) => [p.ratio, p.batchesPerEpoch, p.epochs, p.steps, p.warmupEpochs, p.valEvery]), [
+      [0.1, 1, 150, 150, 10, 5], [0.2, 1, 150, 150, 10, 5], [0.5, 2, 75, 150, 5, 2], [1, 5, 30, 150, 2, 1],
+    ]);
+    const odd = planBudget({ unit: 'steps', value: 7 }, 8, [0.3, 1], (r) => (r === 1 ? 40 : 12));
+    assert.equal(odd.steps, 7);
+    for (const p of odd.ratios) assert.ok(p.steps >= 7 && p.steps - 7 < p.batchesPerEpoch, JSON.stringify(p));
+    assert.equal(planBudget({ unit: 'epochs', value: 1 }, 8, [1], () => 40).warmupSteps, 0);
+  });
+
+  it('plans seed-major runs; scratch has no weights, no layer decay and its own lr; both arms share a seed', () => {
+    const o = options({ ratios: [0.5, 1] });
+    const specs = planRuns(o, '/out', planBudget(o.budget, 8, o.ratios, (r) => 40 * r));
+    assert.deepEqual(specs.map((s) => s.name), ['pretrained-r0.5-s42', 'scratch-r0.5-s42', 'pretrained-r1-s42', 'scratch-r1-s42',
+      'pretrained-r0.5-s43', 'scratch-r0.5-s43', 'pretrained-r1-s43', 'scratch-r1-s43']);
+    const [p, s] = [specs[0]!.finetune, specs[1]!.finetune];
+    assert.deepEqual([p.weights, p.layerDecay, p.lr, p.epochs, p.labelRatio, p.seed, p.out], [weights, 0.65, 3.2e-3, 75, 0.5, 42, join('/out', 'runs', 'pretrained-r0.5-s42')]);
+    assert.deepEqual([s.weights, s.layerDecay, s.lr, s.epochs, s.labelRatio, s.seed], [null, 1, 1.28e-2, 75, 0.5, 42]);
+    assert.equal(runName('scratch', 0.1, 7), 'scratch-r0.1-s7');
+  });
+});
+
+describe('aggregate', () => {
+  const run = (arm: 'pretrained' | 'scratch', ratio: number, seed: number, dice: number, hd95 = NaN): RunResult => ({
+    name: runName(arm, ratio, seed), arm, ratio, seed, images: 40 * ratio, epochs: 1, steps: 5, seconds: 1, metrics: { dice, hd95 },
+  });
+  it('takes mean ± sample std over seeds per ratio and arm, leaving undefined values out', () => {
+    const s = aggregate([run('scratch', 1, 1, 0.8), run('pretrained', 1, 1, 0.8, 3), run('pretrained', 1, 2, 0.9, 5), run('pretrained', 1, 3, 1.0), run('pretrained', 0.5, 1, 0.5)]);
+    assert.deepEqual(s.map((x) => [x.ratio, x.arm, x.runs, x.images]), [[0.5, 'pretrained', 1, 20], [1, 'pretrained', 3, 40], [1, 'scratch', 1, 40]]);
+    const d = s[1]!.metrics.dice!;
+    assert.ok(Math.abs(d.mean - 0.9) < 1e-12 && Math.abs(d.std - 0.1) < 1e-12 && d.n === 3, JSON.stringify(d));
+    assert.deepEqual({ ...s[1]!.metrics.hd95! }, { mean: 4, std: Math.SQRT2, n: 2, excluded: 1 });
+    assert.ok(Number.isNaN(s[2]!.metrics.dice!.std), 'one seed: no std');
+  });
+});
+
+describe('labelEfficiency (fake runner)', () => {
+  it('runs every arm × ratio × seed, writes test.json per run and results.json, then skips them all on a re-run', async () => {
+    const out = join(tmp, 'study');
+    const { runner, calls } = fakeRunner();
+    const r = await labelEfficiency(options(), out, quiet, runner);
+    assert.equal(calls.length, 8);
+    assert.deepEqual(calls.map((c) => c.finetune.epochs), [75, 75, 30, 30, 75, 75, 30, 30]);
+    assert.ok(r.complete);
+    assert.equal(r.metric, 'dice');
+    const pre = r.summary.find((s) => s.arm === 'pretrained' && s.ratio === 0.5)!;
+    assert.ok(Math.abs(pre.metrics.dice!.mean - 0.955) < 1e-12 && Math.abs(pre.metrics.dice!.std - 0.01 / Math.SQRT2) < 1e-12 && pre.metrics.dice!.n === 2);
+    assert.equal(pre.images, 20);
+    const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+    assert.equal(saved.runs.length, 8);
+    assert.equal(saved.runs[0]!.metrics.iou, null, 'NaN is written as null');
+    assert.equal(saved.budget.steps, 150);
+    assert.ok(existsSync(join(out, 'runs', 'scratch-r1-s43', 'test.json')));
+
+    const again = fakeRunner();
+    const lines: string[] = [];
+    const r2 = await labelEfficiency(options(), out, (l) => lines.push(l), again.runner);
+    assert.equal(again.calls.length, 0);
+    assert.equal(lines.filter((l) => / done, skipped /.test(l)).length, 8, lines.join('\n'));
+    assert.deepEqual(r2.summary.map((s) => s.metrics.dice!.mean), r.summary.map((s) => s.metrics.dice!.mean));
+    assert.ok(Number.isNaN(r2.runs[0]!.metrics.iou!), 'null is read back as NaN');
+  });
+
+  it('stops when a run is interrupted and continues from that run on the next invocation', async () => {
+    const out = join(tmp, 'interrupted');
+    const first = fakeRunner(3);
+    const r = await labelEfficiency(options(), out, quiet, first.runner);
+    assert.equal(r.complete, false);
+    assert.equal(r.runs.length, 2);
+    assert.ok(!existsSync(join(out, 'runs', 'pretrained-r1-s42', 'test.json')));
+    const second = fakeRunner();
+    const r2 = await labelEfficiency(options(), out, quiet, second.runner);
+    assert.deepEqual(second.calls.map((c) => c.name), ['pretrained-r1-s42', 'scratch-r1-s42', 'pretrained-r0.5-s43', 'scratch-r0.5-s43', 'pretrained-r1-s43', 'scratch-r1-s43']);
+    assert.ok(r2.complete);
+    assert.equal(r2.runs.length, 8);
+  });
+
+  it('refuses a re-run with different options, naming the difference; the pretrained arm needs weights', async () => {
+    const out = join(tmp, 'study-opts');
+    await labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner);
+    await assert.rejects(labelEfficiency(options({ seeds: [1], ratios: [0.2, 1] }), out, quiet, fakeRunner().runner),
+      (e: Error) => e instanceof StudyOptionsError && /options\.json: this study was run with --ratios 0\.5,1, not --ratios 0\.2,1/.test(e.message));
+    await assert.rejects(labelEfficiency(options({ seeds: [1], budget: { unit: 'steps', value: 100 } }), out, quiet, fakeRunner().runner),
+      /run with --epochs 30, not --steps 100/);
+    await assert.rejects(labelEfficiency(options({ weights: null }), join(tmp, 'x'), quiet, fakeRunner().runner), /pretrained arm needs encoder weights/);
+    await assert.rejects(labelEfficiency(options({ weights: join(tmp, 'missing.pth') }), join(tmp, 'y'), quiet, fakeRunner().runner), /missing\.pth: no such file/);
+    // Before any run has finished, new options replace the old ones (and the unfinished runs).
+    const early = join(tmp, 'early');
+    await labelEfficiency(options({ seeds: [1] }), early, quiet, fakeRunner(1).runner);
+    const lines: string[] = [];
+    const retry = fakeRunner();
+    await labelEfficiency(options({ seeds: [1], lrScratch: 0.02 }), early, (l) => lines.push(l), retry.runner);
+    assert.equal(retry.calls.length, 4);
+    assert.equal(retry.calls[1]!.finetune.lr, 0.02);
+    assert.ok(lines.some((l) => /no run had finished with the old options \(--lr-scratch 0\.0128, not --lr-scratch 0\.02\)/.test(l)), lines.join('\n'));
+    const scratchOnly = fakeRunner();
+    await labelEfficiency(options({ weights: null, arms: ['scratch'], seeds: [1] }), join(tmp, 'z'), quiet, scratchOnly.runner);
+    assert.deepEqual(scratchOnly.calls.map((c) => c.name), ['scratch-r0.5-s1', 'scratch-r1-s1']);
+  });
+});

@@ -1,0 +1,360 @@
+/**
+ * Label-efficiency study (USFM's central claim: pretraining buys label efficiency). For every
+ * seed × label ratio × arm (pretrained backbone, random init) one finetune run on the seeded, nested,
+ * class-stratified subset, then the test-split metrics of its best checkpoint.
+ *
+ * Budget: every run takes the same number of optimizer steps. The budget is `epochs` over the full
+ * training set (epochs × batches per epoch at ratio 1) or an explicit step count; a ratio whose subset
+ * gives b batches per epoch trains ⌈budget / b⌉ epochs (the fewest reaching the budget, so at most
+ * b − 1 steps over it). Warm-up is the same number of steps everywhere (2 full-data epochs, at most
+ * budget − 1 full epoch, as `usfm finetune`'s default) and validation for the best checkpoint runs about
+ * once per full-data epoch's worth of steps. Both arms at one seed see the same subset.
+ *
+ * Resumable at run granularity: OUT/runs/NAME/test.json marks a finished run (skipped when the study is
+ * re-run); an interrupted run continues from its last finished epoch (finetune's --resume state).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../checkpoint/atomic.js';
+import type { ClsItem } from '../data/datasets/cls.js';
+import { scanClsDataset } from '../data/datasets/cls.js';
+import type { SegItem } from '../data/datasets/seg.js';
+import { scanSegDataset } from '../data/datasets/seg.js';
+import { readPixelTable } from '../data/datasets/pixel_sizes.js';
+import { labelSubset } from '../data/datasets/subset.js';
+import type { LoadFn } from '../data/loader/loader.js';
+import { BatchLoader } from '../data/loader/loader.js';
+import { clsLoad, segLoad } from '../data/loader/samples.js';
+import type { MetricSummary } from '../metrics/seg.js';
+import { summariseValues } from '../metrics/seg.js';
+import type { ModelName } from '../models/usfm/config.js';
+import type { SegHead } from './evaluate.js';
+import { evalFunction, evaluate, summary } from './evaluate.js';
+import type { FinetuneOptions } from './finetune.js';
+import { finetune } from './finetune.js';
+import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
+
+export type Arm = 'pretrained' | 'scratch';
+export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
+
+/** Layer-wise lr decay per arm: the official 0.65 for a pretrained backbone, none for random init. */
+export const LAYER_DECAY: Readonly<Record<Arm, number>> = { pretrained: 0.65, scratch: 1 };
+
+/** The headline metric per task (higher is better). */
+export const PRIMARY_METRIC = { seg: 'dice', cls: 'balancedAccuracy' } as const;
+
+export type Budget = { readonly unit: 'epochs' | 'steps'; readonly value: number };
+
+export interface StudyOptions {
+  readonly task: 'cls' | 'seg';
+  readonly data: string;
+  /** Encoder checkpoint of the pretrained arm (null when only the scratch arm runs). */
+  readonly weights: string | null;
+  readonly model: ModelName;
+  readonly head?: SegHead;
+  readonly imgSize: number;
+  readonly batchSize: number;
+  readonly budget: Budget;
+  /** Base learning rates at batch 512, per arm. */
+  readonly lrPretrained: number;
+  readonly lrScratch: number;
+  /** Ascending label ratios in (0, 1]. */
+  readonly ratios: readonly number[];
+  readonly seeds: readonly number[];
+  readonly arms: readonly Arm[];
+  readonly augment?: string;
+}
+
+export interface RatioPlan {
+  readonly ratio: number;
+  /** Labelled training images at this ratio. */
+  readonly images: number;
+  readonly batchesPerEpoch: number;
+  readonly epochs: number;
+  /** epochs × batchesPerEpoch: the budget, rounded up to whole epochs. */
+  readonly steps: number;
+  readonly warmupEpochs: number;
+  readonly valEvery: number;
+}
+
+export interface BudgetPlan {
+  /** Optimizer steps every run gets (at least). */
+  readonly steps: number;
+  readonly warmupSteps: number;
+  readonly ratios: readonly RatioPlan[];
+}
+
+/** Optimizer steps per epoch over `images` images, as finetune's loader (the last partial batch is dropped once two full ones fit). */
+export function batchesPerEpoch(images: number, batchSize: number): number {
+  return images >= 2 * batchSize ? Math.floor(images / batchSize) : Math.ceil(images / batchSize);
+}
+
+/** Epochs, warm-up and validation interval per ratio for one step budget (see the file comment). */
+export function planBudget(budget: Budget, batchSize: number, ratios: readonly number[], imagesAt: (ratio: number) => number): BudgetPlan {
+  const fullBatches = batchesPerEpoch(imagesAt(1), batchSize);
+  const steps = budget.unit === 'steps' ? budget.value : budget.value * fullBatches;
+  const warmupSteps = Math.max(0, Math.min(2 * fullBatches, steps - fullBatches));
+  return {
+    steps, warmupSteps,
+    ratios: ratios.map((ratio) => {
+      const images = imagesAt(ratio);
+      const b = batchesPerEpoch(images, batchSize);
+      const epochs = Math.ceil(steps / b);
+      // finetune's schedule counts max(1, ⌊images/batch⌋) steps per epoch when it converts warm-up epochs to steps.
+      const scheduleSteps = Math.max(1, Math.floor(images / batchSize));
+      return { ratio, images, batchesPerEpoch: b, epochs, steps: epochs * b, warmupEpochs: warmupSteps / scheduleSteps, valEvery: Math.max(1, Math.floor(fullBatches / b)) };
+    }),
+  };
+}
+
+export const runName = (arm: Arm, ratio: number, seed: number): string => `${arm}-r${ratio}-s${seed}`;
+
+export interface RunSpec {
+  readonly name: string;
+  readonly arm: Arm;
+  readonly ratio: number;
+  readonly seed: number;
+  readonly plan: RatioPlan;
+  readonly finetune: FinetuneOptions;
+}
+
+/** Every run of the study, seed-major (a whole curve per seed comes first), pretrained before scratch. */
+export function planRuns(o: StudyOptions, out: string, budget: BudgetPlan): RunSpec[] {
+  const specs: RunSpec[] = [];
+  for (const seed of o.seeds) {
+    for (const plan of budget.ratios) {
+      for (const arm of ARMS.filter((a) => o.arms.includes(a))) {
+        const name = runName(arm, plan.ratio, seed);
+        specs.push({
+          name, arm, ratio: plan.ratio, seed, plan,
+          finetune: {
+            task: o.task, data: o.data, weights: arm === 'pretrained' ? o.weights : null, model: o.model, out: join(out, 'runs', name),
+            imgSize: o.imgSize, epochs: plan.epochs, batchSize: o.batchSize, lr: arm === 'pretrained' ? o.lrPretrained : o.lrScratch,
+            labelRatio: plan.ratio, seed, layerDecay: LAYER_DECAY[arm], weightDecay: 0.05, warmupEpochs: plan.warmupEpochs, clipNorm: 5,
+            dropPath: 0.1, valEvery: plan.valEvery, segChannels: 0,
+            ...(o.task === 'seg' ? { head: o.head ?? 'upernet' } : {}), ...(o.augment === undefined ? {} : { augment: o.augment }),
+          },
+        });
+      }
+    }
+  }
+  return specs;
+}
+
+/** A finished run: its test-split metrics (NaN where undefined) and wall time. */
+export interface RunResult {
+  readonly name: string;
+  readonly arm: Arm;
+  readonly ratio: number;
+  readonly seed: number;
+  readonly images: number;
+  readonly epochs: number;
+  readonly steps: number;
+  /** Wall time of the invocation that finished it (training + test evaluation). */
+  readonly seconds: number;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** Mean ± sample std over seeds of each metric, for one arm at one ratio. */
+export interface ArmRatioSummary {
+  readonly arm: Arm;
+  readonly ratio: number;
+  readonly images: number;
+  readonly runs: number;
+  readonly metrics: Readonly<Record<string, MetricSummary>>;
+}
+
+export interface StudyResults {
+  readonly options: StudyOptions;
+  readonly metric: string;
+  readonly budget: BudgetPlan;
+  /** False when the study stopped before its last run (re-run the same command to continue). */
+  readonly complete: boolean;
+  readonly runs: readonly RunResult[];
+  readonly summary: readonly ArmRatioSummary[];
+  /** Sum of the runs' wall times. */
+  readonly seconds: number;
+}
+
+/** Per (ratio, arm) mean ± sample std over the runs' metrics (ratio-major, pretrained first); metrics in first-seen order. */
+export function aggregate(runs: readonly RunResult[]): ArmRatioSummary[] {
+  const out: ArmRatioSummary[] = [];
+  const ratios = [...new Set(runs.map((r) => r.ratio))].sort((a, b) => a - b);
+  for (const ratio of ratios) {
+    for (const arm of ARMS) {
+      const group = runs.filter((r) => r.arm === arm && r.ratio === ratio);
+      if (!group.length) continue;
+      const names = [...new Set(group.flatMap((r) => Object.keys(r.metrics)))];
+      const metrics = Object.fromEntries(names.map((k) => [k, summariseValues(group.map((r) => r.metrics[k] ?? NaN))]));
+      out.push({ arm, ratio, images: group[0]!.images, runs: group.length, metrics });
+    }
+  }
+  return out;
+}
+
+/** Options of an existing study folder differ from the ones given. */
+export class StudyOptionsError extends Error {}
+
+const FLAG: Readonly<Record<string, string>> = {
+  task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', imgSize: '--img-size', batchSize: '--batch-size',
+  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', ratios: '--ratios', seeds: 'seeds', arms: '--arms', augment: '--augment',
+};
+
+function show(key: string, v: unknown): string {
+  if (key === 'budget') return `--${(v as Budget).unit} ${(v as Budget).value}`;
+  const value = v === undefined ? '(default)' : v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v);
+  return `${FLAG[key] ?? key} ${value}`;
+}
+
+/** Names of the runs in OUT/runs that have finished (a test.json). */
+async function finishedRuns(out: string): Promise<string[]> {
+  const runs = join(out, 'runs');
+  if (!existsSync(runs)) return [];
+  return (await readdir(runs)).filter((n) => existsSync(join(runs, n, 'test.json')));
+}
+
+/**
+ * Record the options in OUT/options.json, or check them against the recorded ones. While no run has
+ * finished (e.g. the first attempt failed on a wrong --model) new options replace the old and the
+ * unfinished run folders, which were trained with the old options, are removed.
+ */
+async function checkOptions(out: string, o: StudyOptions, log: (line: string) => void): Promise<void> {
+  const path = join(out, 'options.json');
+  const write = (): Promise<void> => writeFileAtomic(path, [Buffer.from(`${JSON.stringify(o, null, 2)}\n`)]);
+  if (!existsSync(path)) return write();
+  const saved = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  const now = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) {
+    if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;
+    const was = `${show(k, saved[k])}, not ${show(k, now[k])}`;
+    if ((await finishedRuns(out)).length) throw new StudyOptionsError(`${path}: this study was run with ${was} (re-run with the same options, or use another --out)`);
+    log(`${path}: no run had finished with the old options (${was}); starting over with the new ones`);
+    await rm(join(out, 'runs'), { recursive: true, force: true });
+    return write();
+  }
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const toJson = (v: unknown): string => `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2)}\n`;
+
+async function readResult(path: string): Promise<RunResult> {
+  const r = JSON.parse(await readFile(path, 'utf8')) as RunResult;
+  return { ...r, metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v ?? NaN])) };
+}
+
+/** Trains one run and returns its test metrics, or null when training stopped early (Ctrl-C). */
+export type Runner = (spec: RunSpec, log: (line: string) => void) => Promise<Readonly<Record<string, number>> | null>;
+
+/** Test-split metrics of a run folder's best checkpoint: seg Dice, IoU, HD95 (px; + mm and HC error with HC18's table), cls balanced accuracy etc. */
+export async function testMetrics(runDir: string, data: string, batchSize: number): Promise<Record<string, number>> {
+  const ck = await readTaskCheckpoint(runCheckpoint(runDir));
+  const isCls = ck.task.task === 'cls';
+  const ds = isCls ? await scanClsDataset(data, 'test') : await scanSegDataset(data, 'test');
+  const load = (isCls ? clsLoad({ size: ck.task.imgSize, augment: false }) : segLoad({ size: ck.task.imgSize, augment: false })) as LoadFn<ClsItem | SegItem>;
+  const loader = new BatchLoader(ds.items as readonly (ClsItem | SegItem)[], load, { batchSize });
+  const fn = evalFunction(ck.task, ck.cfg);
+  try {
+    const e = await evaluate(fn, ck.tensors, loader, ck.task, isCls ? null : await readPixelTable(data));
+    const s = summary(e);
+    if (e.task === 'cls') return s;
+    const out: Record<string, number> = { dice: s.dice!, iou: s.iou!, hd95: s.hd95! };
+    if (e.perImage.some((m) => m.hd95Mm !== undefined)) out.hd95Mm = summariseValues(e.perImage.map((m) => m.hd95Mm ?? NaN)).mean;
+    if (s.hcErrorMm !== undefined) out.hcErrorMm = s.hcErrorMm;
+    return out;
+  } finally {
+    await fn.release();
+  }
+}
+
+async function lastEpoch(dir: string): Promise<number> {
+  const path = join(dir, 'metrics.jsonl');
+  if (!existsSync(path)) return 0;
+  const lines = (await readFile(path, 'utf8')).trim().split('\n').filter(Boolean);
+  return lines.length ? (JSON.parse(lines[lines.length - 1]!) as { epoch: number }).epoch : 0;
+}
+
+/** The real runner: finetune (continuing an interrupted run from its saved state), then test metrics. */
+export const finetuneAndTest: Runner = async (spec, log) => {
+  const dir = spec.finetune.out;
+  // finetune's run state (train/run_state.ts) exists once an epoch has finished or Ctrl-C saved mid-epoch; other leftovers start over.
+  const resumable = existsSync(join(dir, 'state.json'));
+  if (!resumable) await rm(dir, { recursive: true, force: true });
+  else log(`${spec.name}: continuing the interrupted run in ${dir}`);
+  await finetune({ ...spec.finetune, resume: resumable }, log);
+  if ((await lastEpoch(dir)) < spec.finetune.epochs) return null;
+  return testMetrics(dir, spec.finetune.data, spec.finetune.batchSize);
+};
+
+/**
+ * Once test.json is written a run is never continued: drop its resume state (parameters + AdamW moments,
+ * 3× the model) and last.safetensors when best.safetensors (the evaluated model) exists. A ViT-B run
+ * keeps one 344 MB checkpoint instead of five.
+ */
+async function prune(dir: string): Promise<void> {
+  await rm(join(dir, 'resume'), { recursive: true, force: true });
+  await rm(join(dir, 'state.json'), { force: true });
+  if (existsSync(join(dir, 'best.safetensors'))) await rm(join(dir, 'last.safetensors'), { force: true });
+}
+
+/** Number of labelled training images at a ratio (the subset size does not depend on the seed). */
+async function subsetSizes(o: StudyOptions): Promise<(ratio: number) => number> {
+  if (o.task === 'cls') {
+    const ds = await scanClsDataset(o.data, 'train');
+    return (r) => labelSubset(ds.items, r, o.seeds[0]!, (it) => it.label).length;
+  }
+  const ds = await scanSegDataset(o.data, 'train');
+  return (r) => labelSubset(ds.items, r, o.seeds[0]!).length;
+}
+
+/**
+ * Run (or continue) a study in `out`: OUT/options.json, OUT/runs/NAME/{finetune outputs, test.json},
+ * OUT/results.json. Finished runs are skipped; `runner` is injectable for tests.
+ */
+export async function labelEfficiency(options: StudyOptions, out: string, log: (line: string) => void, runner: Runner = finetuneAndTest): Promise<StudyResults> {
+  const o: StudyOptions = { ...options, data: resolve(options.data), weights: options.weights === null ? null : resolve(options.weights) };
+  if (o.arms.includes('pretrained') && o.weights === null) throw new Error('the pretrained arm needs encoder weights');
+  if (o.weights !== null && !existsSync(o.weights)) throw new Error(`${o.weights}: no such file`);
+  const sizes = await subsetSizes(o); // reads the training split first: a wrong --data leaves nothing behind
+  await mkdir(out, { recursive: true });
+  await checkOptions(out, o, log);
+  const budget = planBudget(o.budget, o.batchSize, o.ratios, sizes);
+  const specs = planRuns(o, out, budget);
+  log(`label efficiency: ${specs.length} runs (${o.arms.join(', ')} × ratios ${o.ratios.join(', ')} × ${plural(o.seeds.length, 'seed')}), ` +
+    `${budget.steps} optimizer steps each (${budget.ratios.map((p) => `${p.ratio}: ${p.images} images, ${plural(p.epochs, 'epoch')}`).join('; ')})`);
+  const runs: RunResult[] = [];
+  let complete = true;
+  for (const [i, spec] of specs.entries()) {
+    const done = join(spec.finetune.out, 'test.json');
+    if (existsSync(done)) {
+      const r = await readResult(done);
+      runs.push(r);
+      log(`[${i + 1}/${specs.length}] ${spec.name}: done, skipped (${PRIMARY_METRIC[o.task]} ${r.metrics[PRIMARY_METRIC[o.task]]?.toFixed(4)}; ${done})`);
+      continue;
+    }
+    const { plan, finetune: f } = spec;
+    log(`[${i + 1}/${specs.length}] ${spec.name}: ${plan.images} images, ${plural(plan.epochs, 'epoch')}, ${plural(plan.steps, 'step')}, lr ${f.lr}, layer decay ${f.layerDecay}`);
+    const t0 = performance.now();
+    const metrics = await runner(spec, log);
+    if (metrics === null) {
+      log(`stopped during ${spec.name}; run the same command again to continue`);
+      complete = false;
+      break;
+    }
+    const r: RunResult = {
+      name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
+      seconds: (performance.now() - t0) / 1000, metrics,
+    };
+    await mkdir(spec.finetune.out, { recursive: true });
+    await writeFileAtomic(done, [Buffer.from(toJson(r))]);
+    await prune(spec.finetune.out);
+    runs.push(r);
+    log(`${spec.name}: test ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${Math.round(r.seconds)} s)`);
+  }
+  const results: StudyResults = {
+    options: o, metric: PRIMARY_METRIC[o.task], budget, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, r) => s + r.seconds, 0),
+  };
+  await writeFileAtomic(join(out, 'results.json'), [Buffer.from(toJson(results))]);
+  return results;
+}
