@@ -7,7 +7,7 @@ import { processIo } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
-    [--layer-decay 0.65] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
+    [--layer-decay 0.65 (1 with --weights none)] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
     [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
@@ -97,7 +97,8 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     lr: num(values.lr, 'lr', task === 'cls' ? 1.25e-3 : 3e-4, 0),
     labelRatio: num(values['label-ratio'], 'label-ratio', 1, 1e-9, 1),
     seed: int(values.seed, 'seed', 42, 0),
-    layerDecay: num(values['layer-decay'], 'layer-decay', 0.65, 0, 1),
+    // Layer-wise decay protects pretrained lower layers; from random init it would all but freeze them.
+    layerDecay: num(values['layer-decay'], 'layer-decay', weights === 'none' ? 1 : 0.65, 0, 1),
     weightDecay: num(values['weight-decay'], 'weight-decay', 0.05, 0),
     warmupEpochs: num(values['warmup-epochs'], 'warmup-epochs', Math.min(2, epochs - 1), 0),
     clipNorm: num(values.clip, 'clip', 5, 0),
