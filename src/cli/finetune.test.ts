@@ -103,7 +103,7 @@ test('a NaN/Inf loss stops the run with a one-line error and leaves the last goo
   const code = await main(['finetune', '--resume', out], { out: () => undefined, err: (t) => { err += t; } });
   assert.equal(code, 1, err);
   const last = err.trim().split('\n').at(-1)!;
-  assert.match(last, /run: loss is (NaN|-?Infinity) at epoch 2, step \d+; stopped \(last good checkpoint: .*last\.safetensors; try a lower --lr\)$/);
+  assert.match(last, /run: (loss|gradient norm) is (NaN|-?Infinity) at epoch 2, step \d+; stopped \(last good checkpoint: .*last\.safetensors; try a lower --lr\)$/);
   assert.deepEqual(readFileSync(join(out, 'last.safetensors')), before);
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
   const ck = await readSafetensors(join(out, 'last.safetensors'));
@@ -192,4 +192,7 @@ test('--accum-steps 2 at batch 4 takes the same optimizer steps as batch 8', asy
     for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
   }
   assert.ok(worst < 2e-5, `max |Δparam| ${worst}`);
+  // More micro-batches per step than batches per epoch: one (smaller) step per epoch, never across epochs.
+  assert.equal(await run('acc8', ['--batch-size', '4', '--accum-steps', '8', '--epochs', '2']), 0);
+  assert.equal((JSON.parse(readFileSync(join(tmp, 'acc8', 'state.json'), 'utf8')) as { globalStep: number }).globalStep, 2);
 });

@@ -82,6 +82,24 @@ describe('usfm pretrain', () => {
     for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
   });
 
+  it('a stop on the last batch of an epoch finishes that epoch first, then resumes exactly', async () => {
+    // One batch per epoch, so the signal always arrives on an epoch's last batch.
+    const one = (out: string): string[] => [...args(out).filter((_, i, a) => a[i - 1] !== '--epoch-length' && a[i] !== '--epoch-length'), '--epoch-length', '4'];
+    assert.equal((await cli(one(join(tmp, 'd')))).code, 0);
+    let stopped = false;
+    const c = join(tmp, 'c');
+    const r = await cli(one(c), (t) => { if (!stopped && /^epoch 1\/2 +1\/1 /.test(t)) { stopped = true; process.emit('SIGINT'); } });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /saved at the end of epoch 1; continue with: usfm pretrain --resume/);
+    assert.equal((await cli(['pretrain', '--resume', c])).code, 0);
+    const lines = readFileSync(join(c, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number });
+    assert.deepEqual(lines.map((l) => l.epoch), [1, 2]);
+    assert.ok(lines.every((l) => l.loss > 0));
+    const want = await readSafetensors(join(tmp, 'd', 'last.safetensors'));
+    const got = await readSafetensors(join(c, 'last.safetensors'));
+    for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
+  });
+
   it('rejects bad options and held-out folders with one line', async () => {
     const bad = await cli([...args(join(tmp, 'c')), '--fill', 'blur']);
     assert.equal(bad.code, 2);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +36,7 @@ import { cosineWithWarmup } from './schedule.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { TrainStep } from './step.js';
 import { GradAccumulator } from './accumulate.js';
+import { nonFiniteStop, updateOrStop } from './stop.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
 
 export interface FinetuneOptions {
@@ -146,7 +146,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const valLoader = new BatchLoader(val.items as readonly Item[], loadVal, { batchSize: o.batchSize, seed: o.seed });
   const accum = o.accumSteps ?? 1;
   const batchesPerEpoch = trainLoader.length; // the loader keeps a partial batch when there are fewer than two full ones
-  const stepsPerEpoch = Math.max(1, Math.floor(batchesPerEpoch / accum));
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / accum);
   const total = stepsPerEpoch * o.epochs;
   const scale = (o.batchSize * accum) / 512;
   const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), total - 1);
@@ -196,30 +196,21 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       if (isCls) feeds.labels = batch.labels!;
       else feeds.masks = batch.masks!;
       const r = await step.run(feeds);
-      if (!Number.isFinite(r.loss)) {
-        // Nothing is saved from here on: last.safetensors and the run state stay those of the last finished epoch.
-        const kept = existsSync(join(o.out, 'last.safetensors')) ? `last good checkpoint: ${join(o.out, 'last.safetensors')}` : 'no epoch had finished, so no checkpoint was written';
-        throw new Error(`${o.out}: loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (${kept}; try a lower --lr)`);
-      }
-      if (accum === 1) {
-        await opt.update(r.grads, lrAt(Math.min(globalStep, total - 1)), r.gradNorm);
+      if (!Number.isFinite(r.loss)) throw nonFiniteStop(o.out, `loss is ${r.loss}`, epoch, globalStep);
+      acc.add(r.grads);
+      // A step every `accum` batches, and one for the epoch's last (possibly smaller) group.
+      if (acc.count === accum || batchIndex === batchesPerEpoch) {
+        const single = acc.count === 1; // then the graph's own gradient norm is the norm of the step
+        await updateOrStop(opt, acc.take(), lrAt(Math.min(globalStep, total - 1)), single ? r.gradNorm : undefined, o.out, epoch, globalStep);
         globalStep++;
-      } else {
-        acc.add(r.grads);
-        // A step every `accum` batches; the batches after the epoch's last full group are not used.
-        if (acc.count === accum) {
-          await opt.update(acc.take(), lrAt(Math.min(globalStep, total - 1)));
-          globalStep++;
-        } else if (batchIndex > stepsPerEpoch * accum) {
-          acc.take();
-        }
       }
       lossSum += r.loss * b;
       seen += b;
       const secs = (performance.now() - t0) / 1000;
-      const eta = ((total - globalStep) * secs) / Math.max(1, seen / o.batchSize);
+      const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip) / accum);
       log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
-      if (stopping && acc.count === 0) { // never mid-accumulation: the saved state is between optimizer steps
+      // Stop between optimizer steps, and not on the epoch's last batch (the epoch's own writes come first).
+      if (stopping && acc.count === 0 && batchIndex < batchesPerEpoch) {
         await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
         await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch) });
         log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm finetune --resume ${o.out}`);
@@ -232,7 +223,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
     if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {
       record.val = summary(await evaluate(evalFn, ps.views(), valLoader, task, pixels));
-      const score = isCls ? record.val.balancedAccuracy! : record.val.dice!;
+      // Multi-class: the mean per-class Dice (the foreground Dice would not see swapped classes).
+      const score = isCls ? record.val.balancedAccuracy! : (record.val.mDice ?? record.val.dice!);
       if (score > bestScore) {
         bestScore = score;
         record.best = true;
@@ -240,9 +232,13 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       }
       log(`epoch ${epoch + 1}: ${Object.entries(record.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${record.best ? ' (best)' : ''}`);
     }
+    await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
     await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
     records.push(record);
-    await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
+    if (stopping && epoch + 1 < o.epochs) {
+      log(`saved at the end of epoch ${epoch + 1}; continue with: usfm finetune --resume ${o.out}`);
+      return records;
+    }
   }
   } finally {
     process.off('SIGINT', onInt);

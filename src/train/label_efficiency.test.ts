@@ -52,6 +52,10 @@ describe('budget', () => {
     const odd = planBudget({ unit: 'steps', value: 7 }, 8, [0.3, 1], (r) => (r === 1 ? 40 : 12));
     assert.equal(odd.steps, 7);
     for (const p of odd.ratios) assert.ok(p.steps >= 7 && p.steps - 7 < p.batchesPerEpoch, JSON.stringify(p));
+    // 12 images at batch 8: finetune keeps the partial batch (2 steps per epoch), so warm-up epochs halve.
+    const small = planBudget({ unit: 'epochs', value: 10 }, 8, [0.3, 1], (r) => (r === 1 ? 40 : 12));
+    for (const p of small.ratios) assert.equal(p.warmupEpochs * p.batchesPerEpoch, small.warmupSteps, JSON.stringify(p));
+    assert.equal(small.ratios[0]!.warmupEpochs, 5);
     assert.equal(planBudget({ unit: 'epochs', value: 1 }, 8, [1], () => 40).warmupSteps, 0);
   });
 

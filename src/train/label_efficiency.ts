@@ -101,9 +101,8 @@ export function planBudget(budget: Budget, batchSize: number, ratios: readonly n
       const images = imagesAt(ratio);
       const b = batchesPerEpoch(images, batchSize);
       const epochs = Math.ceil(steps / b);
-      // finetune's schedule counts max(1, ⌊images/batch⌋) steps per epoch when it converts warm-up epochs to steps.
-      const scheduleSteps = Math.max(1, Math.floor(images / batchSize));
-      return { ratio, images, batchesPerEpoch: b, epochs, steps: epochs * b, warmupEpochs: warmupSteps / scheduleSteps, valEvery: Math.max(1, Math.floor(fullBatches / b)) };
+      // finetune's schedule counts its loader's batches per epoch (b) when it converts warm-up epochs to steps.
+      return { ratio, images, batchesPerEpoch: b, epochs, steps: epochs * b, warmupEpochs: warmupSteps / b, valEvery: Math.max(1, Math.floor(fullBatches / b)) };
     }),
   };
 }
@@ -198,7 +197,7 @@ export class StudyOptionsError extends Error {}
 
 const FLAG: Readonly<Record<string, string>> = {
   task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', imgSize: '--img-size', batchSize: '--batch-size',
-  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', ratios: '--ratios', seeds: 'seeds', arms: '--arms', augment: '--augment',
+  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment',
 };
 
 function show(key: string, v: unknown): string {

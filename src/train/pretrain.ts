@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +31,7 @@ import { PreviewGrid } from './pretrain_preview.js';
 import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
+import { nonFiniteStop, updateOrStop } from './stop.js';
 
 export interface PretrainOptions {
   /** Image folders, each a source (organ/centre/device); scanned recursively, training splits only. */
@@ -166,12 +166,9 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const b = batch.pixel_values.shape[0]!;
         const mim = masker.prepare(batch.pixel_values);
         const r = await step.run({ ...mim.feeds, ...dropPathMasks(rates, dpRng, b) });
-        if (!Number.isFinite(r.loss)) {
-          const kept = existsSync(join(o.out, 'last.safetensors')) ? `last good checkpoint: ${join(o.out, 'last.safetensors')}` : 'no epoch had finished, so no checkpoint was written';
-          throw new Error(`${o.out}: loss is ${r.loss} at epoch ${epoch + 1}, step ${globalStep + 1}; stopped (${kept}; try a lower --lr)`);
-        }
+        if (!Number.isFinite(r.loss)) throw nonFiniteStop(o.out, `loss is ${r.loss}`, epoch, globalStep);
         lr = lrAt(Math.min(globalStep, total - 1));
-        await opt.update(r.grads, lr, r.gradNorm);
+        await updateOrStop(opt, r.grads, lr, r.gradNorm, o.out, epoch, globalStep);
         globalStep++;
         seen += b;
         sums.loss += r.loss * b;
@@ -181,7 +178,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip));
         log(`epoch ${epoch + 1}/${o.epochs} ${String(batchIndex).padStart(4)}/${loader.length} loss ${(sums.loss / seen).toFixed(4)} ` +
           `(spa ${(sums.lSpa / seen).toFixed(4)}, freq ${(sums.lFreq / seen).toFixed(4)}) ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
-        if (stopping) {
+        if (stopping && batchIndex < loader.length) { // on the epoch's last batch, its own writes come first
           await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
           log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm pretrain --resume ${o.out}`);
           return records;
@@ -201,9 +198,13 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         await preview.write(join(o.out, 'grids', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), ps.views());
       }
       log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)} (spa ${record.lSpa.toFixed(4)}, freq ${record.lFreq.toFixed(4)}), ${record.imagesPerSecond.toFixed(1)} img/s`);
+      await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
       await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
       records.push(record);
-      await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
+      if (stopping && epoch + 1 < o.epochs) {
+        log(`saved at the end of epoch ${epoch + 1}; continue with: usfm pretrain --resume ${o.out}`);
+        return records;
+      }
     }
   } finally {
     process.off('SIGINT', onInt);
