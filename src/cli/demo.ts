@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
@@ -26,14 +26,14 @@ import type { Io } from './io.js';
 /** The bundled HC18 subset (40/10/10 image–mask pairs, CC BY 4.0; see samples/README.md). */
 export const DEMO_DATA = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
 
-export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights CKPT|none] [--model vit-t] [--head upernet|atm] [--img-size 224] [--lr L] [--data ROOT]
+export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights CKPT|none] [--model vit-t] [--head upernet|atm] [--img-size 224] [--batch-size 8] [--lr L] [--data ROOT]
   The README's main job: fine-tune a segmentation model on the bundled HC18 fetal-head subset (40 training,
   10 validation, 10 test images), evaluate it on the test images (Dice, IoU, HD95 in px and mm, head-circumference
   error in mm), and write overlays and a summary (OUT/summary.md, OUT/summary.json, OUT/overlays/*.png).
   --lr is the base rate at batch 512 (default 1.28e-2 from scratch, i.e. 2e-4 at batch 8; 3.2e-3 with --weights,
   with layer-wise decay 0.65).`;
 
-const f = (m: MetricSummary, d = 3): string => `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}`;
+const f = (m: MetricSummary, d = 3): string => `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}${m.excluded ? ` (n ${m.n}; ${m.excluded} without a prediction)` : ''}`;
 
 export async function demo(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(['out', 'epochs', 'weights', 'model', 'img-size', 'data', 'batch-size', 'head', 'lr'].map((k) => [k, { type: 'string' as const }])));
@@ -50,15 +50,20 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   const log = progressLog(io);
   const t0 = performance.now();
   const run = join(out, 'run');
-  // A fresh run each time (the demo is not resumable); everything else in OUT is left alone.
-  await rm(run, { recursive: true, force: true });
+  // A fresh run each time (the demo is not resumable), trained beside the previous one, which it replaces
+  // only once training has finished: bad input or Ctrl-C leave the last model as it was.
+  const fresh = join(out, 'run.partial');
+  await rm(fresh, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   log(`usfm demo: fine-tuning ${model} (${weights === 'none' ? 'random init' : weights}) on ${data}, ${epochs} epochs at ${size[0]}×${size[0]}`);
-  await finetune({
-    task: 'seg', data, weights: weights === 'none' ? null : weights, model, out: run, imgSize: size[0], epochs,
+  const records = await finetune({
+    task: 'seg', data, weights: weights === 'none' ? null : weights, model, out: fresh, imgSize: size[0], epochs,
     batchSize: int(values['batch-size'], 'batch-size', 8), lr: num(values.lr, 'lr', weights === 'none' ? 1.28e-2 : 3.2e-3, 0), labelRatio: 1, seed: 42, layerDecay: weights === 'none' ? 1 : 0.65,
     weightDecay: 0.05, warmupEpochs: Math.min(2, epochs - 1), clipNorm: 5, dropPath: 0.1, valEvery: 1, segChannels: 0, head,
   }, log);
+  if (records.length < epochs) throw new Error(`${out}: demo stopped after ${records.length} of ${epochs} epochs; nothing evaluated (the partial run is in ${fresh})`);
+  await rm(run, { recursive: true, force: true });
+  await rename(fresh, run);
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const ck = await readTaskCheckpoint(runCheckpoint(run));

@@ -62,6 +62,7 @@ describe('usfm demo and usfm predict', () => {
       assert.equal(p.frame, null);
       if (p.ellipse) assert.ok(Math.abs(p.ellipse.perimeterMm - 0.1 * p.ellipse.perimeterPx) < 1e-9);
     }
+    assert.ok(json.predictions.some((p) => p.ellipse), 'at least one mask has a fitted ellipse');
   });
 
   it('predicts every frame of a multi-frame DICOM (or the one --frames picks)', async () => {
@@ -109,11 +110,22 @@ describe('usfm demo and usfm predict', () => {
     const clash = await cli(['predict', '--run', join(demoOut, 'run'), '--out', out, join(DEMO_DATA, 'test_set', 'image', '008_HC.png'), join(DEMO_DATA, 'test_set', 'image', '..', 'image', '008_HC.png')]);
     assert.equal(clash.code, 2);
     assert.match(clash.err, /same output name '008_HC'/);
+    const badBatch = await cli(['predict', '--run', join(demoOut, 'run'), '--out', out, '--batch-size', '0', join(DEMO_DATA, 'test_set', 'image', '008_HC.png')]);
+    assert.equal(badBatch.code, 2);
+    assert.ok(!existsSync(out), 'a bad flag writes nothing');
     const enc = join(tmp, 'encoder.safetensors');
     await writeSafetensors(enc, new Map([['cls_token', { dtype: 'float32', shape: [1, 1, 4], data: new Float32Array(4) }]]));
     const notTask = await cli(['predict', '--weights', enc, '--out', out, join(DEMO_DATA, 'test_set', 'image', '008_HC.png')]);
     assert.equal(notTask.code, 1);
     assert.match(notTask.err, /encoder\.safetensors: not a fine-tuned model/);
+  });
+
+  it('a failed demo (bad --weights) leaves the previous model in place', async () => {
+    const before = readFileSync(join(demoOut, 'run', 'best.safetensors'));
+    const r = await cli(['demo', '--epochs', '1', '--img-size', '32', '--weights', join(tmp, 'nope.pth'), '--out', demoOut]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /nope\.pth: /);
+    assert.deepEqual(readFileSync(join(demoOut, 'run', 'best.safetensors')), before);
   });
 
   it('predict gives class probabilities for a classifier', async () => {

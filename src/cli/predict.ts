@@ -63,6 +63,7 @@ export async function predict(argv: readonly string[], io: Io): Promise<void> {
   const frames = parseFrames(values.frames);
   const pixelSize = values['pixel-size'] === undefined ? undefined : Number(values['pixel-size']);
   if (pixelSize !== undefined && !(pixelSize > 0 && Number.isFinite(pixelSize))) throw new UsageError(`--pixel-size must be a positive number (mm per pixel), got '${String(values['pixel-size'])}'`);
+  const batchSize = int(values['batch-size'], 'batch-size', 8);
   const ck = await readTaskCheckpoint(values.run !== undefined ? runCheckpoint(String(values.run)) : String(values.weights));
 
   // Decode everything first: a bad input fails the command before any output is written.
@@ -70,19 +71,20 @@ export async function predict(argv: readonly string[], io: Io): Promise<void> {
   const stems = new Map<string, string>();
   const all: Frame[] = [];
   for (const input of inputs) {
-    const stem = basename(input, extname(input));
-    const clash = stems.get(stem);
-    if (clash !== undefined) throw new UsageError(`${input}: same output name '${stem}' as ${clash}; rename one of them`);
-    stems.set(stem, input);
+    const base = basename(input, extname(input));
     const imgs = await decodeFrames(input, frames);
     const multi = imgs.length > 1 || frames !== 'all';
     imgs.forEach((image, k) => {
       const frame = multi ? (frames === 'all' ? k : frames) : null;
-      all.push({ input, frame, stem: frame === null ? stem : `${stem}_f${String(frame).padStart(3, '0')}`, image });
+      const stem = frame === null ? base : `${base}_f${String(frame).padStart(3, '0')}`;
+      const clash = stems.get(stem);
+      if (clash !== undefined) throw new UsageError(`${input}: same output name '${stem}' as ${clash}; rename one of them`);
+      stems.set(stem, input);
+      all.push({ input, frame, stem, image });
     });
   }
   await mkdir(out, { recursive: true });
-  const predictor = new Predictor(ck, int(values['batch-size'], 'batch-size', 8));
+  const predictor = new Predictor(ck, batchSize);
   const names = ck.task.classNames ?? Array.from({ length: ck.task.classes }, (_, i) => (ck.task.task === 'seg' && i === 0 ? 'background' : String(i)));
   const records: Record<string, unknown>[] = [];
   try {
