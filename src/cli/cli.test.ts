@@ -63,6 +63,14 @@ test('convert --half stores float16 at half the size; embeddings stay close', as
   const scale = Math.max(...Array.from(x, Math.abs));
   assert.ok(x.every((v, i) => Math.abs(v - y[i]!) < 1e-2 * scale), 'float16 weights change embeddings by < 1 % of their scale');
   assert.ok(x.some((v, i) => v !== y[i]), 'the half file really is rounded');
+  const f = await readSafetensors(full);
+  const huge = new Map(f.tensors);
+  huge.set('cls_token', { ...f.tensors.get('cls_token')!, data: new Float32Array(f.tensors.get('cls_token')!.data.length).fill(1e6) });
+  await writeSafetensors(join(tmp, 'huge.safetensors'), huge, f.metadata);
+  const r = await run('convert', join(tmp, 'huge.safetensors'), join(tmp, 'huge-half.safetensors'), '--half');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /huge\.safetensors: tensor cls_token has values beyond float16's ±65504/);
+  assert.ok(!existsSync(join(tmp, 'huge-half.safetensors')));
 });
 
 test('export writes a self-contained ONNX model with a symbolic batch that matches embed', async () => {

@@ -20,7 +20,12 @@ export async function convert(argv: readonly string[], io: Io): Promise<void> {
   const enc = await loadUsfm(src, { imgSize: imgSize(values['img-size']) });
   const provenance = { 'usfm.source': basename(src), 'usfm.converted': new Date().toISOString() };
   if (values.half === true) {
-    const half = new Map([...enc.params].map(([k, t]) => [k, { dtype: 'float16' as const, shape: t.shape, data: Uint16Array.from(t.data as Float32Array, floatToHalf) }]));
+    const half = new Map([...enc.params].map(([k, t]) => {
+      const data = Uint16Array.from(t.data as Float32Array, floatToHalf);
+      // 0x7c00 = +Inf, 0xfc00 = −Inf: |x| > 65504 does not fit float16.
+      if (data.some((h, i) => (h & 0x7fff) === 0x7c00 && Number.isFinite((t.data as Float32Array)[i]!))) throw new Error(`${src}: tensor ${k} has values beyond float16's ±65504; convert without --half`);
+      return [k, { dtype: 'float16' as const, shape: t.shape, data }];
+    }));
     await writeSafetensors(dst, half, { format: 'pt', [CONFIG_KEY]: JSON.stringify(enc.config), ...provenance });
   } else {
     await enc.save(dst, provenance);
