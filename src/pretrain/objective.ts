@@ -11,7 +11,7 @@ import { VarBuilder } from '../nn/var_builder.js';
 import type { UsfmConfig } from '../models/usfm/config.js';
 import type { EncoderOptions } from '../models/usfm/encoder.js';
 import { usfmEncoder } from '../models/usfm/encoder.js';
-import type { LossFn } from '../train/step.js';
+import type { LossFn } from '../nn/loss_fn.js';
 import { MIM_INPUTS } from './batch.js';
 import { simmimDecoder } from './decoder.js';
 import { frequencyLoss, spatialLoss } from './losses.js';

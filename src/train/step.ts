@@ -11,8 +11,9 @@ import { CompiledFn } from '../runtime/compiled.js';
 import type { Backend } from '../runtime/types.js';
 import type { ParamSet } from './param_set.js';
 
-/** Builds the loss (and optional extra scalar/metric outputs) from parameters and a batch. */
-export type LossFn = (vb: VarBuilder, batch: Readonly<Record<string, Tensor>>) => { loss: Tensor; extra?: Readonly<Record<string, Tensor>> };
+import type { LossFn } from '../nn/loss_fn.js';
+
+export type { LossFn };
 
 export interface StepResult {
   readonly loss: number;
