@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ModelName } from '../models/usfm/config.js';
 import { isModelName } from '../models/usfm/config.js';
+import { parseAugment } from '../data/loader/augment_spec.js';
 import { UsageError } from './errors.js';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
@@ -44,4 +45,22 @@ export function modelName(v: unknown, fallback?: ModelName): ModelName | undefin
   const s = String(v);
   if (!isModelName(s)) throw new UsageError(`--model must be vit-b, vit-s or vit-t, got '${s}'`);
   return s;
+}
+
+/** A number flag in [min, max]. */
+export function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);
+  return n;
+}
+
+/** An `--augment` value, checked (see data/loader/augment_spec.ts) and returned as given. */
+export function augmentArg(v: unknown): string {
+  try {
+    parseAugment(String(v));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return String(v);
 }

@@ -5,17 +5,15 @@ import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
 import { input } from '../core/tensor.js';
-import { add, cast, logSoftmax, mul, reduceMean, reduceSum } from '../ops/index.js';
+import { logSoftmax, mul, reduceMean, reduceSum } from '../ops/index.js';
 import { truncNormal, zeros } from '../nn/init.js';
 import { linear } from '../nn/layers.js';
-import { crossEntropy, diceLoss } from '../nn/losses/index.js';
 import { VarBuilder } from '../nn/var_builder.js';
 import type { UsfmConfig } from '../models/usfm/config.js';
 import { makeConfig } from '../models/usfm/config.js';
 import { usfmEncoder } from '../models/usfm/encoder.js';
 import { encoderSpecs, UsfmEncoder } from '../models/usfm/model.js';
 import { atmDims, defaultAtmOutIndices } from '../models/usfm/atm.js';
-import { atmLoss } from '../models/usfm/atm_loss.js';
 import { defaultOutIndices } from '../models/usfm/upernet.js';
 import { initialise } from '../nn/init.js';
 import { nodeBackend } from '../runtime/node.js';
@@ -27,7 +25,8 @@ import { applyLayerDecay, applyNoDecay } from '../train/param_groups.js';
 import { ParamSet } from '../train/param_set.js';
 import type { StepResult } from '../train/step.js';
 import { TrainStep } from '../train/step.js';
-import { imgSize, int, modelName, parse } from './args.js';
+import { taskLoss } from '../train/task_loss.js';
+import { imgSize, int, modelName, num, parse } from './args.js';
 import { UsageError } from './errors.js';
 
 export const benchHelp = `usfm bench embed|train|seg [--model vit-b] [--img-size 224|512] [--batch 1|8|2] [--steps N] [--threads T] [--json]
@@ -186,13 +185,7 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
   applyNoDecay(ps);
   const frozen = (n: string): boolean => n === 'mask_token';
   const depth = cfg.depth;
-  const step = new TrainStep(nodeBackend, ps, (vb, b) => {
-    const dp = Array.from({ length: depth }, (_, i) => ({ attn: b[`dp${i}a`]!, mlp: b[`dp${i}m`]! }));
-    const { logits, aux, atm } = taskForward(task, cfg, vb, b.pixel_values!, dp);
-    const t = cast(b.masks!, 'int64');
-    if (atm) return { loss: atmLoss(atm, t) };
-    return { loss: add(add(crossEntropy(logits, t), diceLoss(logits, t, { activation: 'softmax' })), mul(crossEntropy(aux!, t), 0.4)) };
-  }, { frozen, ...(threads ? { session: { threads } } : {}) });
+  const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg), { frozen, ...(threads ? { session: { threads } } : {}) });
   const opt = new AdamW(ps, { weightDecay: 0.05, clipNorm: 5, threads: threads ?? availableParallelism() });
   const labels = new Rng(2);
   const masks = Uint8Array.from({ length: batch * H * W }, () => labels.int(o.classes));
@@ -236,13 +229,6 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
     params, trainable_params: trainable, params_m: params / 1e6, param_digest: digest, gflop_per_step: (3 * flops) / 1e9, gflops: (3 * flops) / (ms / 1000) / 1e9,
     peak_rss_mb: rssMB(), final_loss: r?.loss ?? NaN,
   };
-}
-
-function num(v: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);
-  return n;
 }
 
 export async function bench(argv: readonly string[], io: Io): Promise<void> {

@@ -18,9 +18,9 @@ import { overlay } from '../predict/render.js';
 import { evalFunction, evaluate } from '../train/evaluate.js';
 import { finetune } from '../train/finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
-import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
-import { num, progressLog } from './finetune.js';
+import { progressLog } from './progress.js';
 import type { Io } from './io.js';
 
 /** The bundled HC18 subset (40/10/10 image–mask pairs, CC BY 4.0; see samples/README.md). */

@@ -1,9 +1,8 @@
-import { parseAugment } from '../data/loader/augment_spec.js';
 import { readRunOptions, finetune as run } from '../train/finetune.js';
-import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
+import { progressLog } from './progress.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
-import { processIo } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
@@ -19,48 +18,6 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights 
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
     averages the gradients of K batches per optimizer step. --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
-
-/**
- * Progress lines (they end in 'eta N s') redraw one terminal line on a TTY; elsewhere (logs, CI) the
- * first of each epoch and then at most one every 10 s is kept. Everything else is printed as is.
- */
-export function progressLog(io: Io): (line: string) => void {
-  const tty = io === processIo && process.stderr.isTTY === true;
-  let last = 0;
-  let epoch = '';
-  let open = false;
-  return (line) => {
-    if (/ eta \d+ s$/.test(line)) {
-      if (tty) {
-        io.err(`\r${line}\x1b[K`);
-        open = true;
-      } else if (Date.now() - last >= 10_000 || !line.startsWith(epoch)) {
-        last = Date.now();
-        epoch = line.split(' ', 2).join(' ');
-        io.err(`${line}\n`);
-      }
-      return;
-    }
-    io.err(`${open ? '\r\x1b[K' : ''}${line}\n`);
-    open = false;
-  };
-}
-
-export function num(v: unknown, name: string, fallback: number, min = 0, max = Infinity): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${String(v)}'`);
-  return n;
-}
-
-function checkedAugment(spec: string): string {
-  try {
-    parseAugment(spec);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return spec;
-}
 
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
@@ -106,6 +63,6 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     valEvery: int(values['val-every'], 'val-every', 1),
     segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
     ...(task === 'seg' ? { head, classes: int(values.classes, 'classes', 2, 2) } : {}),
-    ...(values.augment === undefined ? {} : { augment: checkedAugment(String(values.augment)) }),
+    ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
   }, progressLog(io));
 }

@@ -1,12 +1,11 @@
-import { parseAugment } from '../data/loader/augment_spec.js';
 import { writeStudyReport } from '../report/write.js';
 import { meanStd, metricDigits, metricLabel, percent } from '../report/format.js';
 import { claimCheck } from '../report/claim.js';
 import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
 import { ARMS, labelEfficiency, StudyOptionsError } from '../train/label_efficiency.js';
-import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
-import { num, progressLog } from './finetune.js';
+import { progressLog } from './progress.js';
 import type { Io } from './io.js';
 
 /** Base learning rates (at batch 512) per task and arm; scratch is 4× pretrained, as the demo's tuned pair for seg. */
@@ -56,15 +55,6 @@ export function parseArms(v: string): Arm[] {
   return ARMS.filter((a) => parts.includes(a));
 }
 
-function checkedAugment(spec: string): string {
-  try {
-    parseAugment(spec);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return spec;
-}
-
 const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arms', 'epochs', 'steps', 'img-size', 'batch-size', 'model', 'head',
   'lr-pretrained', 'lr-scratch', 'augment'];
 
@@ -90,7 +80,7 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
     lrPretrained: num(values['lr-pretrained'], 'lr-pretrained', DEFAULT_LR[task].pretrained, 0),
     lrScratch: num(values['lr-scratch'], 'lr-scratch', DEFAULT_LR[task].scratch, 0),
     ratios: parseRatios(str(values.ratios, 'ratios', '0.1,0.2,0.5,1')), seeds: Array.from({ length: seeds }, (_, i) => seed + i), arms,
-    ...(values.augment === undefined ? {} : { augment: checkedAugment(String(values.augment)) }),
+    ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
   };
 }
 

@@ -1,9 +1,9 @@
 import type { PretrainObjectiveOptions, SpatialFill } from '../pretrain/options.js';
 import { DEFAULT_OBJECTIVE, objectiveOptions } from '../pretrain/options.js';
 import { pretrain as run, readPretrainOptions } from '../train/pretrain.js';
-import { imgSize as parseSize, int, modelName, parse, str } from './args.js';
+import { imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
-import { num, progressLog } from './finetune.js';
+import { progressLog } from './progress.js';
 import type { Io } from './io.js';
 
 const D = DEFAULT_OBJECTIVE;
