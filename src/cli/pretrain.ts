@@ -18,7 +18,7 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
   Spatial-frequency dual masked image modeling (USFM's objective): each image is masked spatially (square
   units filled with noise around its mean), in frequency (random band-stop rings of its centred DFT) or
   both; a SimMIM decoder reconstructs it; loss = L1 on masked pixels + λ·L1 between log-amplitude spectra.
-  Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP
+  Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP and DICOM (every frame of a cine is an image)
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
   decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
