@@ -196,3 +196,21 @@ test('--accum-steps 2 at batch 4 takes the same optimizer steps as batch 8', asy
   assert.equal(await run('acc8', ['--batch-size', '4', '--accum-steps', '8', '--epochs', '2']), 0);
   assert.equal((JSON.parse(readFileSync(join(tmp, 'acc8', 'state.json'), 'utf8')) as { globalStep: number }).globalStep, 2);
 });
+
+test('--class-weights balanced weights the classification loss by inverse class frequency', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-cw-'));
+  const data = join(tmp, 'data');
+  for (const [split, counts] of [['train', { bright: 12, dark: 4 }], ['val', { bright: 2, dark: 2 }]] as const) {
+    for (const [cls, n] of Object.entries(counts)) {
+      mkdirSync(join(data, split, cls), { recursive: true });
+      for (let i = 0; i < n; i++) await sharp(new Uint8Array(32 * 32).fill(cls === 'bright' ? 200 : 50), { raw: { width: 32, height: 32, channels: 1 } }).png().toFile(join(data, split, cls, `${i}.png`));
+    }
+  }
+  let err = '';
+  assert.equal(await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--img-size', '32', '--epochs', '1', '--batch-size', '4',
+    '--class-weights', 'balanced', '--out', join(tmp, 'run')], { out: () => undefined, err: (t) => { err += t; } }), 0, err);
+  assert.match(err, /class weights 0\.667, 2\.000 \(inverse frequency\)/);
+  let bad = '';
+  assert.equal(await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--class-weights', 'inverse', '--out', join(tmp, 'x')], { out: () => undefined, err: (t) => { bad += t; } }), 2);
+  assert.match(bad, /--class-weights must be none or balanced/);
+});

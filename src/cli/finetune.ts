@@ -7,12 +7,13 @@ import type { Io } from './io.js';
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
     [--layer-decay 0.65 (1 with --weights none)] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
-    [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST]
+    [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST] [--class-weights none|balanced]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
   Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
   --head: UPerNet (PPM + FPN, FCN aux head; CE + Dice + 0.4·aux CE) or SegViT's ATM (query = class; CE + 20·focal + Dice per stage).
   --classes (seg): 2 reads binary masks (0/255); more reads class-index mask PNGs (0 … N−1) and adds mean per-class Dice.
+  --class-weights balanced (cls): CE weighted by inverse class frequency of the training subset.
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
@@ -22,7 +23,7 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights 
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
     ['resume', 'task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
-      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes', 'accum-steps'].map((k) => [k, { type: 'string' as const }]),
+      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes', 'accum-steps', 'class-weights'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.resume !== undefined) {
@@ -40,6 +41,9 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const head = str(values.head, 'head', 'upernet');
   if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
   if (task === 'cls' && values.head !== undefined) throw new UsageError('--head is for --task seg');
+  const classWeights = str(values['class-weights'], 'class-weights', 'none');
+  if (classWeights !== 'none' && classWeights !== 'balanced') throw new UsageError(`--class-weights must be none or balanced, got '${classWeights}'`);
+  if (task === 'seg' && values['class-weights'] !== undefined) throw new UsageError('--class-weights is for --task cls');
   if (task === 'cls' && values.classes !== undefined) throw new UsageError('--classes is for --task seg (classification takes its classes from the folders)');
   await run({
     task,
@@ -62,7 +66,7 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99),
     valEvery: int(values['val-every'], 'val-every', 1),
     segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
-    ...(task === 'seg' ? { head, classes: int(values.classes, 'classes', 2, 2) } : {}),
+    ...(task === 'seg' ? { head, classes: int(values.classes, 'classes', 2, 2) } : { classWeights }),
     ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
   }, progressLog(io));
 }

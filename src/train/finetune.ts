@@ -59,6 +59,8 @@ export interface FinetuneOptions {
   readonly valEvery: number;
   /** Training augmentations (`--augment` syntax, see data/loader/augment_spec.ts); default per task. */
   readonly augment?: string;
+  /** Classification: 'balanced' weights the CE by n / (C·n_c) from the training subset (against majority-class collapse). */
+  readonly classWeights?: 'none' | 'balanced';
   /** Micro-batches per optimizer step (gradient accumulation; the lr scales with batchSize·accumSteps). Default 1. */
   readonly accumSteps?: number;
   /** Segmentation classes incl. background (default 2: binary masks; more: class-index mask PNGs). */
@@ -125,7 +127,15 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   applyLayerDecay(ps, cfg.depth, o.layerDecay);
   applyNoDecay(ps);
   const depth = cfg.depth;
-  const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg), { frozen: (n) => n === 'mask_token' });
+  let classWeights: number[] | undefined;
+  if (isCls && o.classWeights === 'balanced') {
+    const n = new Array<number>(classes).fill(0);
+    for (const it of items) n[(it as ClsItem).label]!++;
+    if (n.some((c) => c === 0)) throw new Error(`${o.data}: --class-weights balanced needs every class in the training subset (counts ${n.join('/')})`);
+    classWeights = n.map((c) => items.length / (classes * c));
+    log(`class weights ${classWeights.map((w) => w.toFixed(3)).join(', ')} (inverse frequency)`);
+  }
+  const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg, classWeights ? { classWeights } : {}), { frozen: (n) => n === 'mask_token' });
   const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
   const evalFn = evalFunction(task, cfg);
 
