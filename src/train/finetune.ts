@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
@@ -34,7 +34,7 @@ import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { TrainStep } from './step.js';
 import { taskLoss } from './task_loss.js';
 import { GradAccumulator } from './accumulate.js';
-import { nonFiniteStop, updateOrStop } from './stop.js';
+import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
 
 export interface FinetuneOptions {
@@ -171,15 +171,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
   }
   const acc = new GradAccumulator();
-  let stopping = false;
-  const onSignal = (sig: string): void => {
-    stopping = true;
-    log(`${sig}: stopping after this step and saving ${o.out} (continue with --resume ${o.out})`);
-  };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  const stop = new StopOnSignal(o.out, log);
   const meta = { 'usfm.config': JSON.stringify(cfg), [TASK_KEY]: JSON.stringify(task) };
   const records: EpochRecord[] = [];
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state });
@@ -211,7 +203,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip) / accum);
       log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
       // Stop between optimizer steps, and not on the epoch's last batch (the epoch's own writes come first).
-      if (stopping && acc.count === 0 && batchIndex < batchesPerEpoch) {
+      if (stop.requested && acc.count === 0 && batchIndex < batchesPerEpoch) {
         await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
         await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch) });
         log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm finetune --resume ${o.out}`);
@@ -233,17 +225,15 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       }
       log(`epoch ${epoch + 1}: ${Object.entries(record.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${record.best ? ' (best)' : ''}`);
     }
-    await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
-    await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+    await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
     records.push(record);
-    if (stopping && epoch + 1 < o.epochs) {
+    if (stop.requested && epoch + 1 < o.epochs) {
       log(`saved at the end of epoch ${epoch + 1}; continue with: usfm finetune --resume ${o.out}`);
       return records;
     }
   }
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    stop.dispose();
     await step.release();
     await opt.close();
     await evalFn.release();

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
@@ -31,7 +31,7 @@ import { PreviewGrid } from './pretrain_preview.js';
 import { loadRun, saveRun } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
-import { nonFiniteStop, updateOrStop } from './stop.js';
+import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
 
 export interface PretrainOptions {
   /** Image folders, each a source (organ/centre/device); scanned recursively, training splits only. */
@@ -140,15 +140,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     const { resume: _r, ...saved } = o;
     await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
   }
-  let stopping = false;
-  const onSignal = (sig: string): void => {
-    stopping = true;
-    log(`${sig}: stopping after this step and saving ${o.out} (continue with --resume ${o.out})`);
-  };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  const stop = new StopOnSignal(o.out, log);
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] =>
     ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState } });
@@ -178,7 +170,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip));
         log(`epoch ${epoch + 1}/${o.epochs} ${String(batchIndex).padStart(4)}/${loader.length} loss ${(sums.loss / seen).toFixed(4)} ` +
           `(spa ${(sums.lSpa / seen).toFixed(4)}, freq ${(sums.lFreq / seen).toFixed(4)}) ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
-        if (stopping && batchIndex < loader.length) { // on the epoch's last batch, its own writes come first
+        if (stop.requested && batchIndex < loader.length) { // on the epoch's last batch, its own writes come first
           await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
           log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm pretrain --resume ${o.out}`);
           return records;
@@ -198,17 +190,15 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         await preview.write(join(o.out, 'grids', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), ps.views());
       }
       log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)} (spa ${record.lSpa.toFixed(4)}, freq ${record.lFreq.toFixed(4)}), ${record.imagesPerSecond.toFixed(1)} img/s`);
-      await saveRun(o.out, ps, opt, position(epoch + 1, 0), meta);
-      await appendFile(join(o.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+      await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
       records.push(record);
-      if (stopping && epoch + 1 < o.epochs) {
+      if (stop.requested && epoch + 1 < o.epochs) {
         log(`saved at the end of epoch ${epoch + 1}; continue with: usfm pretrain --resume ${o.out}`);
         return records;
       }
     }
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    stop.dispose();
     await step.release();
     await opt.close();
     await preview?.release();

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendFile } from 'node:fs/promises';
 import { AdamW } from './adamw.js';
+import type { ParamSet } from './param_set.js';
+import type { RunPosition } from './run_state.js';
+import { saveRun } from './run_state.js';
 
 /**
  * The one-line error that ends a run whose loss or gradient norm stopped being finite. Nothing is saved
@@ -19,4 +23,33 @@ export async function updateOrStop(
   const norm = gradNorm ?? AdamW.gradNorm(grads);
   if (!Number.isFinite(norm)) throw nonFiniteStop(out, `gradient norm is ${norm}`, epoch, step);
   await opt.update(grads, lr, norm);
+}
+
+/** Ctrl-C / SIGTERM while a run trains: set `requested`, and the loop stops at its next safe point. */
+export class StopOnSignal {
+  requested = false;
+  private readonly handlers: [NodeJS.Signals, () => void][];
+
+  constructor(out: string, log: (line: string) => void) {
+    this.handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => [sig, (): void => {
+      this.requested = true;
+      log(`${sig}: stopping after this step and saving ${out} (continue with --resume ${out})`);
+    }]);
+    for (const [sig, h] of this.handlers) process.on(sig, h);
+  }
+
+  dispose(): void {
+    for (const [sig, h] of this.handlers) process.off(sig, h);
+  }
+}
+
+/**
+ * The end of an epoch: the resume state first, then the epoch's metrics line (a crash between the two
+ * loses the line rather than writing it twice on resume).
+ */
+export async function endEpoch(
+  out: string, ps: ParamSet, opt: AdamW, pos: RunPosition, meta: Record<string, string>, record: unknown,
+): Promise<void> {
+  await saveRun(out, ps, opt, pos, meta);
+  await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
 }
