@@ -71,3 +71,21 @@ test('table resize reproduces the source values at the original offsets ±1 (geo
   assert.deepEqual(resizeRelPosTable(t, [7, 7], [4, 6]).shape, [tableRows(4, 6), 1]);
   assert.throws(() => resizeRelPosTable(t, [6, 6], [7, 7]), /does not fit a 6×6 window/);
 });
+
+test('table shrink (e.g. 14×14 → 2×2 for a 32 px input) rescales the offsets linearly and stays finite', () => {
+  // Linear in the offsets: a linear rescale of the axis keeps it linear, with the extremes on the extremes.
+  const t = table(14, 14, 2, (dh, dw) => 0.5 + 0.02 * dh - 0.03 * dw);
+  for (const to of [[2, 2], [4, 4], [3, 7]] as const) {
+    const r = resizeRelPosTable(t, [14, 14], to);
+    assert.ok(r.data.every(Number.isFinite), `${to.join('×')}: finite`);
+    const [dh, dw] = to;
+    const W = 2 * dw - 1;
+    for (let i = -(dh - 1); i <= dh - 1; i++) {
+      for (let j = -(dw - 1); j <= dw - 1; j++) {
+        const want = 0.5 + 0.02 * (dh > 1 ? (i * 13) / (dh - 1) : 0) - 0.03 * (dw > 1 ? (j * 13) / (dw - 1) : 0);
+        const got = r.data[((i + dh - 1) * W + (j + dw - 1)) * 2]!;
+        assert.ok(Math.abs(got - want) < 1e-5, `${to.join('×')} offset (${i},${j}): ${got} vs ${want}`);
+      }
+    }
+  }
+});

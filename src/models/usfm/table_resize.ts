@@ -8,6 +8,9 @@ import { tableRows } from './rel_pos.js';
 function geometricCoords(s: number, d: number): Float64Array {
   const half = s - 1;
   const target = d - 1;
+  // Shrinking: the geometric series would need q → 0 and crowd the offsets together (the spline then
+  // divides by ~0); place them uniformly instead, extremes on extremes (a plain linear rescale).
+  if (d < s) return Float64Array.from({ length: 2 * s - 1 }, (_, i) => ((i - half) * target) / half);
   const reach = (q: number): number => {
     let sum = 0;
     for (let k = 0; k < half; k++) sum += q ** k;
