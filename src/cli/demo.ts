@@ -21,17 +21,18 @@ import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
 import { imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { progressLog } from './progress.js';
+import { bundledOr, defaultWeightsArg, recipeDefaults } from './weights.js';
 import type { Io } from './io.js';
 
 /** The bundled HC18 subset (40/10/10 image–mask pairs, CC BY 4.0; see samples/README.md). */
 export const DEMO_DATA = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
 
-export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights CKPT|none] [--model vit-t] [--head upernet|atm] [--img-size 224] [--batch-size 8] [--lr L] [--data ROOT]
+export const demoHelp = `usfm demo [--out demo-out] [--epochs 20] [--weights bundled|CKPT|none] [--model vit-t] [--head upernet|atm] [--img-size 224] [--batch-size 8] [--lr L] [--data ROOT]
   The README's main job: fine-tune a segmentation model on the bundled HC18 fetal-head subset (40 training,
   10 validation, 10 test images), evaluate it on the test images (Dice, IoU, HD95 in px and mm, head-circumference
   error in mm), and write overlays and a summary (OUT/summary.md, OUT/summary.json, OUT/overlays/*.png).
-  --lr is the base rate at batch 512 (default 1.28e-2 from scratch, i.e. 2e-4 at batch 8; 3.2e-3 with --weights,
-  with layer-wise decay 0.65).`;
+  --weights defaults to the bundled pretrained ViT-T; --lr is the base rate at batch 512 (default 1.28e-2, i.e. 2e-4 at
+  batch 8, no layer decay, for bundled or none; 3.2e-3 with layer decay 0.65 for other checkpoints).`;
 
 const f = (m: MetricSummary, d = 3): string => `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}${m.excluded ? ` (n ${m.n}; ${m.excluded} without a prediction)` : ''}`;
 
@@ -40,11 +41,13 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const out = str(values.out, 'out', 'demo-out');
   const data = str(values.data, 'data', DEMO_DATA);
-  const weights = str(values.weights, 'weights', 'none');
+  const model = modelName(values.model, 'vit-t')!;
+  const weightsArg = defaultWeightsArg(values.weights, model);
+  const recipe = recipeDefaults(weightsArg, 'seg');
+  const weights = bundledOr(weightsArg, model) ?? 'none';
   const size = parseSize(values['img-size']) ?? [224, 224];
   if (size[0] !== size[1]) throw new UsageError('--img-size must be square');
   const epochs = int(values.epochs, 'epochs', 20);
-  const model = modelName(values.model, 'vit-t')!;
   const head = str(values.head, 'head', 'upernet');
   if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
   const log = progressLog(io);
@@ -58,7 +61,7 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   log(`usfm demo: fine-tuning ${model} (${weights === 'none' ? 'random init' : weights}) on ${data}, ${epochs} epochs at ${size[0]}×${size[0]}`);
   const records = await finetune({
     task: 'seg', data, weights: weights === 'none' ? null : weights, model, out: fresh, imgSize: size[0], epochs,
-    batchSize: int(values['batch-size'], 'batch-size', 8), lr: num(values.lr, 'lr', weights === 'none' ? 1.28e-2 : 3.2e-3, 0), labelRatio: 1, seed: 42, layerDecay: weights === 'none' ? 1 : 0.65,
+    batchSize: int(values['batch-size'], 'batch-size', 8), lr: num(values.lr, 'lr', recipe.lr, 0), labelRatio: 1, seed: 42, layerDecay: recipe.layerDecay,
     weightDecay: 0.05, warmupEpochs: Math.min(2, epochs - 1), clipNorm: 5, dropPath: 0.1, valEvery: 1, segChannels: 0, head,
   }, log);
   if (records.length < epochs) throw new Error(`${out}: demo stopped after ${records.length} of ${epochs} epochs; nothing evaluated (the partial run is in ${fresh})`);

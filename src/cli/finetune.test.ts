@@ -214,3 +214,19 @@ test('--class-weights balanced weights the classification loss by inverse class 
   assert.equal(await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--class-weights', 'inverse', '--out', join(tmp, 'x')], { out: () => undefined, err: (t) => { bad += t; } }), 2);
   assert.match(bad, /--class-weights must be none or balanced/);
 });
+
+test('--weights bundled (the vit-t default) starts from the shipped pretrained ViT-T; other models must name weights', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-bundled-'));
+  let err = '';
+  assert.equal(await main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--weights', 'bundled', '--img-size', '32', '--epochs', '1', '--out', join(tmp, 'run')],
+    { out: () => undefined, err: (t) => { err += t; } }), 0, err);
+  assert.match(err, /backbone from .*weights\/usfm-vit-t-dualmim\.safetensors: /);
+  let bad = '';
+  assert.equal(await main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--weights', 'bundled', '--model', 'vit-b', '--out', join(tmp, 'b')],
+    { out: () => undefined, err: (t) => { bad += t; } }), 2);
+  assert.match(bad, /--weights bundled is a vit-t; for --model vit-b pass --weights CKPT/);
+  let none = '';
+  assert.equal(await main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--model', 'vit-s', '--out', join(tmp, 'c')],
+    { out: () => undefined, err: (t) => { none += t; } }), 2);
+  assert.match(none, /--weights is required for --model vit-s/);
+});

@@ -1,12 +1,13 @@
 import { readRunOptions, finetune as run } from '../train/finetune.js';
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { progressLog } from './progress.js';
+import { bundledOr, defaultWeightsArg, recipeDefaults } from './weights.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
-export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights CKPT|none --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm finetune --resume RUN_DIR
-    [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr 1.25e-3] [--label-ratio 1] [--seed 42]
-    [--layer-decay 0.65 (1 with --weights none)] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
+export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights bundled|CKPT|none] [--model vit-t|vit-s|vit-b] --out RUN_DIR   |   usfm finetune --resume RUN_DIR
+    [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr L] [--label-ratio 1] [--seed 42]
+    [--layer-decay D] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
     [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST] [--class-weights none|balanced]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
@@ -16,6 +17,9 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT --weights 
   --class-weights balanced (cls): CE weighted by inverse class frequency of the training subset.
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
+  --weights defaults to 'bundled' (our pretrained ViT-T, weights/README.md) for vit-t; other models need a checkpoint or none.
+  --lr / --layer-decay defaults: with bundled or none 2e-2 (cls) / 1.28e-2 (seg) and no layer decay (measured best here);
+    with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65.
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
     averages the gradients of K batches per optimizer step. --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
@@ -34,7 +38,9 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   }
   const task = str(values.task, 'task');
   if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
-  const weights = str(values.weights, 'weights');
+  const model = modelName(values.model, 'vit-t')!;
+  const weights = defaultWeightsArg(values.weights, model);
+  const recipe = recipeDefaults(weights, task);
   const size = parseSize(values['img-size']) ?? [224, 224];
   if (size[0] !== size[1]) throw new UsageError('--img-size must be square for fine-tuning');
   const epochs = int(values.epochs, 'epochs', 30);
@@ -48,18 +54,18 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   await run({
     task,
     data: str(values.data, 'data'),
-    weights: weights === 'none' ? null : weights,
-    model: modelName(values.model, 'vit-t')!,
+    weights: bundledOr(weights, model),
+    model,
     out: str(values.out, 'out'),
     imgSize: size[0],
     epochs,
     batchSize: int(values['batch-size'], 'batch-size', 8),
     accumSteps: int(values['accum-steps'], 'accum-steps', 1),
-    lr: num(values.lr, 'lr', task === 'cls' ? 1.25e-3 : 3e-4, 0),
+    lr: num(values.lr, 'lr', recipe.lr, 0),
     labelRatio: num(values['label-ratio'], 'label-ratio', 1, 1e-9, 1),
     seed: int(values.seed, 'seed', 42, 0),
     // Layer-wise decay protects pretrained lower layers; from random init it would all but freeze them.
-    layerDecay: num(values['layer-decay'], 'layer-decay', weights === 'none' ? 1 : 0.65, 0, 1),
+    layerDecay: num(values['layer-decay'], 'layer-decay', recipe.layerDecay, 0, 1),
     weightDecay: num(values['weight-decay'], 'weight-decay', 0.05, 0),
     warmupEpochs: num(values['warmup-epochs'], 'warmup-epochs', Math.min(2, epochs - 1), 0),
     clipNorm: num(values.clip, 'clip', 5, 0),

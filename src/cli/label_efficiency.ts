@@ -6,6 +6,7 @@ import { ARMS, labelEfficiency, StudyOptionsError } from '../train/label_efficie
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { progressLog } from './progress.js';
+import { bundledOr } from './weights.js';
 import type { Io } from './io.js';
 
 /** Base learning rates (at batch 512) per task and arm; scratch is 4× pretrained, as the demo's tuned pair for seg. */
@@ -16,7 +17,7 @@ export const DEFAULT_LR: Readonly<Record<'cls' | 'seg', Readonly<Record<Arm, num
 
 const L = DEFAULT_LR;
 
-export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT --out DIR
+export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
     [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
     [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm]
     [--lr-pretrained L] [--lr-scratch L] [--augment LIST]
@@ -63,7 +64,7 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
   const task = str(values.task, 'task');
   if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
   const arms = parseArms(str(values.arms, 'arms', 'pretrained,scratch'));
-  const w = values.weights === undefined || values.weights === 'none' ? null : String(values.weights);
+  const w = values.weights === undefined ? null : bundledOr(String(values.weights), modelName(values.model, 'vit-t')!);
   if (arms.includes('pretrained') && w === null) throw new UsageError('--weights CKPT is required for the pretrained arm (or run --arms scratch)');
   if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
   const budget: Budget = values.steps !== undefined ? { unit: 'steps', value: int(values.steps, 'steps', 1) } : { unit: 'epochs', value: int(values.epochs, 'epochs', 30) };
