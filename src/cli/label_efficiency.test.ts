@@ -48,7 +48,7 @@ describe('usfm label-efficiency arguments', () => {
     assert.match(missing.err, /no-such-encoder\.safetensors: no such file/);
     const help = await cli(['label-efficiency', '--help']);
     assert.equal(help.code, 0);
-    assert.match(help.out, /usfm label-efficiency --task seg\|cls --data ROOT --weights CKPT --out DIR/);
+    assert.match(help.out, /usfm label-efficiency --task seg\|cls --data ROOT --weights CKPT\|bundled --out DIR/);
   });
 });
 
