@@ -139,30 +139,13 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
   const onehot = new Float32Array(batch * classes);
   for (let i = 0; i < batch; i++) onehot[i * classes + (i % classes)] = 1;
   const feeds = { pixel_values: randomPixels([batch, 3, ...cfg.imgSize], 1), onehot: { dtype: 'float32' as const, shape: [batch, classes], data: onehot } };
-  const t0 = performance.now();
-  let r: StepResult | undefined = await step.run(feeds);
-  await opt.update(r.grads, 1e-4, r.gradNorm);
-  const first = performance.now() - t0;
-  const total: number[] = [];
-  const graph: number[] = [];
-  const adam: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    r = undefined; // drop last step's gradients before the next step allocates new ones
-    const t = performance.now();
-    r = await step.run(feeds);
-    const t1 = performance.now();
-    await opt.update(r.grads, 1e-4, r.gradNorm);
-    const t2 = performance.now();
-    total.push(t2 - t);
-    graph.push(t1 - t);
-    adam.push(t2 - t1);
-  }
+  const { first, total, graph, adam, loss } = await timeSteps(step, opt, steps, () => feeds);
   const ms = median(total);
   await step.release();
   await opt.close();
   return {
     what: 'train', first_step_ms: first, median_ms_per_step: ms, min_ms_per_step: Math.min(...total), median_fwd_bwd_ms: median(graph), median_adamw_ms: median(adam),
-    params_m: ps.size / 1e6, gflops: (3 * encoderFlops(cfg, batch)) / (ms / 1000) / 1e9, peak_rss_mb: rssMB(), final_loss: r?.loss ?? NaN,
+    params_m: ps.size / 1e6, gflops: (3 * encoderFlops(cfg, batch)) / (ms / 1000) / 1e9, peak_rss_mb: rssMB(), final_loss: loss,
   };
 }
 
@@ -193,6 +176,30 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
   const rates = dropPathRates(depth, o.dropPath);
   const dpRng = new Rng(3);
   const feeds = (): Record<string, HostTensor> => ({ ...fixed, ...dropPathMasks(rates, dpRng, batch) });
+  const { first, total, graph, adam, loss } = await timeSteps(step, opt, steps, feeds);
+  const ms = median(total);
+  await step.release();
+  await opt.close();
+  const weights = ps.slots.filter((s) => !s.spec.buffer);
+  const params = weights.reduce((n, s) => n + s.size, 0);
+  const trainable = weights.filter((s) => !frozen(s.spec.name)).reduce((n, s) => n + s.size, 0);
+  // Names and shapes of the parameters, sorted (bench/torch_bench.py prints the same digest for its model).
+  const lines = weights.map((s) => `${s.spec.name}:${s.spec.shape.join(',')}\n`).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const digest = createHash('sha1').update(lines.join('')).digest('hex').slice(0, 12);
+  const flops = encoderFlops(cfg, batch) + segHeadFlops(cfg, o, batch);
+  return {
+    what: 'seg', head: o.head, classes: o.classes, channels: o.head === 'upernet' ? task.segChannels : atmDims(cfg, { classes: o.classes }).embedDims,
+    taps: (o.head === 'upernet' ? defaultOutIndices(depth) : defaultAtmOutIndices(depth)).join(','), drop_path: o.dropPath,
+    first_step_ms: first, median_ms_per_step: ms, min_ms_per_step: Math.min(...total), median_fwd_bwd_ms: median(graph), median_adamw_ms: median(adam),
+    params, trainable_params: trainable, params_m: params / 1e6, param_digest: digest, gflop_per_step: (3 * flops) / 1e9, gflops: (3 * flops) / (ms / 1000) / 1e9,
+    peak_rss_mb: rssMB(), final_loss: loss,
+  };
+}
+
+/** One untimed-in-the-median first step (session creation), then `steps` timed steps: step graph and AdamW apart. */
+async function timeSteps(
+  step: TrainStep, opt: AdamW, steps: number, feeds: () => Record<string, HostTensor>,
+): Promise<{ first: number; total: number[]; graph: number[]; adam: number[]; loss: number }> {
   const t0 = performance.now();
   let r: StepResult | undefined = await step.run(feeds());
   await opt.update(r.grads, 1e-4, r.gradNorm);
@@ -212,23 +219,7 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
     graph.push(t1 - t);
     adam.push(t2 - t1);
   }
-  const ms = median(total);
-  await step.release();
-  await opt.close();
-  const weights = ps.slots.filter((s) => !s.spec.buffer);
-  const params = weights.reduce((n, s) => n + s.size, 0);
-  const trainable = weights.filter((s) => !frozen(s.spec.name)).reduce((n, s) => n + s.size, 0);
-  // Names and shapes of the parameters, sorted (bench/torch_bench.py prints the same digest for its model).
-  const lines = weights.map((s) => `${s.spec.name}:${s.spec.shape.join(',')}\n`).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  const digest = createHash('sha1').update(lines.join('')).digest('hex').slice(0, 12);
-  const flops = encoderFlops(cfg, batch) + segHeadFlops(cfg, o, batch);
-  return {
-    what: 'seg', head: o.head, classes: o.classes, channels: o.head === 'upernet' ? task.segChannels : atmDims(cfg, { classes: o.classes }).embedDims,
-    taps: (o.head === 'upernet' ? defaultOutIndices(depth) : defaultAtmOutIndices(depth)).join(','), drop_path: o.dropPath,
-    first_step_ms: first, median_ms_per_step: ms, min_ms_per_step: Math.min(...total), median_fwd_bwd_ms: median(graph), median_adamw_ms: median(adam),
-    params, trainable_params: trainable, params_m: params / 1e6, param_digest: digest, gflop_per_step: (3 * flops) / 1e9, gflops: (3 * flops) / (ms / 1000) / 1e9,
-    peak_rss_mb: rssMB(), final_loss: r?.loss ?? NaN,
-  };
+  return { first, total, graph, adam, loss: r?.loss ?? NaN };
 }
 
 export async function bench(argv: readonly string[], io: Io): Promise<void> {
