@@ -11,7 +11,7 @@ import type { CharlsModule, CodecFrameInfo, EmscriptenOptions, OpenJpegModule, W
 import type { DicomImage } from './parse.js';
 import type { FrameSamples } from './pixel.js';
 import { decodeRleFrame } from './rle.js';
-import { storedValues, type Samples } from './samples.js';
+import { frameLayout, storedValues, type Samples } from './samples.js';
 
 // OpenJPEG reports progress ('[INFO] …') on stdout; keep library output off the console. Each
 // module instance needs its own options object: Emscripten uses it as the module itself.
@@ -153,15 +153,7 @@ async function decodeJpeg(frame: Uint8Array, img: DicomImage): Promise<FrameSamp
 /** Decode one encapsulated frame according to the image's transfer syntax. */
 export async function decodeEncapsulated(frame: Uint8Array, img: DicomImage): Promise<FrameSamples> {
   const pixels = img.rows * img.columns;
-  const layout = {
-    pixels,
-    samplesPerPixel: img.samplesPerPixel,
-    bitsAllocated: img.bitsAllocated,
-    bitsStored: img.bitsStored,
-    highBit: img.highBit,
-    signed: img.signed,
-    littleEndian: true,
-  };
+  const layout = frameLayout(img, true, false);
   switch (img.syntax.encoding) {
     case 'rle': {
       const bytes = decodeRleFrame(frame, pixels, img.samplesPerPixel, img.bitsAllocated / 8);

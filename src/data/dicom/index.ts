@@ -15,7 +15,7 @@ import { decodeEncapsulated } from './codecs.js';
 import { encapsulatedFrame, nativeFrame } from './frames.js';
 import { parseDicomImage, type DicomImage } from './parse.js';
 import { renderFrame, type FrameSamples } from './pixel.js';
-import { storedValues, upsampleYbr422 } from './samples.js';
+import { frameLayout, storedValues, upsampleYbr422 } from './samples.js';
 
 export { isDicom } from './parse.js';
 export type { DicomImage } from './parse.js';
@@ -58,16 +58,7 @@ function checkSupported(img: DicomImage, name: string): void {
 function nativeSamples(img: DicomImage, index: number, name: string): FrameSamples {
   const bytes = nativeFrame(img, index, name);
   const pixels = img.rows * img.columns;
-  const layout = {
-    pixels,
-    samplesPerPixel: img.samplesPerPixel,
-    bitsAllocated: img.bitsAllocated,
-    bitsStored: img.bitsStored,
-    highBit: img.highBit,
-    signed: img.signed,
-    littleEndian: img.syntax.littleEndian,
-    planar: img.planar,
-  };
+  const layout = frameLayout(img, img.syntax.littleEndian, img.planar);
   if (img.photometric === 'YBR_FULL_422' && img.samplesPerPixel === 3) {
     if (img.columns % 2 !== 0) throw new Error(`YBR_FULL_422 needs an even number of columns, got ${img.columns}`);
     const packed = storedValues(bytes, { ...layout, pixels: pixels / 2, samplesPerPixel: 4, planar: false });

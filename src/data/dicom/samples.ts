@@ -5,6 +5,7 @@
  */
 
 /** Pixel values, pixel-interleaved (HWC). Uint8Array is used when values are plain bytes. */
+import type { DicomImage } from './parse.js';
 export type Samples = Uint8Array | Int32Array | Float64Array;
 
 export interface SampleLayout {
@@ -17,6 +18,14 @@ export interface SampleLayout {
   readonly littleEndian: boolean;
   /** Planar Configuration 1: all of sample 0, then all of sample 1, … */
   readonly planar: boolean;
+}
+
+/** The sample layout of one frame of `img`. */
+export function frameLayout(
+  img: Pick<DicomImage, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'bitsStored' | 'highBit' | 'signed'>, littleEndian: boolean, planar: boolean,
+): SampleLayout {
+  const { samplesPerPixel, bitsAllocated, bitsStored, highBit, signed } = img;
+  return { pixels: img.rows * img.columns, samplesPerPixel, bitsAllocated, bitsStored, highBit, signed, littleEndian, planar };
 }
 
 /** Reorder planar samples (RRR…GGG…BBB…) to interleaved (RGBRGB…). */
