@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
@@ -28,9 +28,8 @@ import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { evalFunction, evaluate, summary, TASK_KEY, taskForward } from './evaluate.js';
 import type { SegHead, TaskOutputs, TaskSpec } from './evaluate.js';
-import { loadRun, saveRun } from './run_state.js';
+import { loadRun, readSavedOptions, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
-import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { TrainStep } from './step.js';
 import { taskLoss } from './task_loss.js';
 import { GradAccumulator } from './accumulate.js';
@@ -73,14 +72,9 @@ export interface FinetuneOptions {
   readonly resume?: boolean;
 }
 
-/** The options a run was started with (saved in RUN_DIR/options.json so `--resume` needs only the folder). */
-export async function readRunOptions(dir: string): Promise<FinetuneOptions> {
-  const path = join(dir, 'options.json');
-  try {
-    return { ...(JSON.parse(await readFile(path, 'utf8')) as FinetuneOptions), out: dir, resume: true };
-  } catch (e) {
-    throw new Error(`${path}: cannot resume this run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+/** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
+export function readRunOptions(dir: string): Promise<FinetuneOptions> {
+  return readSavedOptions<FinetuneOptions>(dir);
 }
 
 export interface EpochRecord {
@@ -167,8 +161,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
     log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
   } else {
-    const { resume: _r, ...saved } = o;
-    await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
+    await saveRunOptions(o);
   }
   const acc = new GradAccumulator();
   const stop = new StopOnSignal(o.out, log);

@@ -1,9 +1,8 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
-import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { writePth } from '../checkpoint/pth_write.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { imageToTensor, stackBatch } from '../data/preprocess.js';
@@ -28,7 +27,7 @@ import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
-import { loadRun, saveRun } from './run_state.js';
+import { loadRun, readSavedOptions, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
@@ -74,13 +73,8 @@ export interface PretrainRecord {
 }
 
 /** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
-export async function readPretrainOptions(dir: string): Promise<PretrainOptions> {
-  const path = join(dir, 'options.json');
-  try {
-    return { ...(JSON.parse(await readFile(path, 'utf8')) as PretrainOptions), out: dir, resume: true };
-  } catch (e) {
-    throw new Error(`${path}: cannot resume this run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+export function readPretrainOptions(dir: string): Promise<PretrainOptions> {
+  return readSavedOptions<PretrainOptions>(dir);
 }
 
 /**
@@ -137,8 +131,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
     log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
   } else {
-    const { resume: _r, ...saved } = o;
-    await writeFileAtomic(join(o.out, 'options.json'), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
+    await saveRunOptions(o);
   }
   const stop = new StopOnSignal(o.out, log);
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };

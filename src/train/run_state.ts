@@ -20,6 +20,23 @@ export interface RunPosition {
 }
 
 const STATE = 'state.json';
+const OPTIONS = 'options.json';
+
+/** Record the options a run starts with (RUN_DIR/options.json), so `--resume RUN_DIR` needs only the folder. */
+export async function saveRunOptions<T extends { readonly out: string; readonly resume?: boolean }>(o: T): Promise<void> {
+  const { resume: _r, ...saved } = o;
+  await writeFileAtomic(join(o.out, OPTIONS), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
+}
+
+/** The options a run was started with, set to resume in `dir`. */
+export async function readSavedOptions<T>(dir: string): Promise<T & { out: string; resume: true }> {
+  const path = join(dir, OPTIONS);
+  try {
+    return { ...(JSON.parse(await readFile(path, 'utf8')) as T), out: dir, resume: true };
+  } catch (e) {
+    throw new Error(`${path}: cannot resume this run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
 const PARAMS = (step: number): string => join('resume', `params-${step}.safetensors`);
 const OPTIM = (step: number): string => join('resume', `optim-${step}.safetensors`);
 
