@@ -17,6 +17,7 @@ import { writeFileAtomic } from './atomic.js';
 import { crc32 } from './crc32.js';
 import { CheckpointError } from './errors.js';
 import { OP } from './pickle-opcodes.js';
+import { SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR } from './zip.js';
 
 /** A top-level value beside the wrapped state dict: integral numbers become Python ints, other numbers floats. */
 export type PthExtraValue = number | string | boolean;
@@ -230,11 +231,6 @@ function buildPickle(tensors: readonly Prepared[], opts: PthWriteOptions): Uint8
 
 // ---------------------------------------------------------------- zip
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_ZIP64_EOCD = 0x06064b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
 const FLAG_UTF8 = 0x0800;
 const DOS_DATE_1980_01_01 = 0x21;
 const SAT16 = 0xffff;

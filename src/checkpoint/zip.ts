@@ -30,11 +30,12 @@ export interface ZipEntry {
   readonly localHeaderOffset: number;
 }
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
-const SIG_ZIP64_EOCD = 0x06064b50;
+/** Record signatures of the zip format (APPNOTE 4.3), shared with the writer in pth_write.ts. */
+export const SIG_LOCAL = 0x04034b50;
+export const SIG_CENTRAL = 0x02014b50;
+export const SIG_EOCD = 0x06054b50;
+export const SIG_ZIP64_LOCATOR = 0x07064b50;
+export const SIG_ZIP64_EOCD = 0x06064b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 const MAX_CENTRAL_DIRECTORY = 256 * 1024 * 1024;
