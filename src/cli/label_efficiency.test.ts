@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { StudyResults } from '../train/label_efficiency.js';
 import { DEMO_DATA } from './demo.js';
-import { parseArms, parseRatios } from './label_efficiency.js';
+import { parseArms, parseRatios, studyOptions } from './label_efficiency.js';
 import { main } from './main.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -24,9 +24,19 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(parseArms('scratch,pretrained'), ['pretrained', 'scratch']);
   });
 
+  it("gives each arm finetune's recipe for its backbone unless told otherwise", () => {
+    const pick = (o: ReturnType<typeof studyOptions>): number[] => [o.lrPretrained, o.layerDecayPretrained, o.lrScratch];
+    const seg = { task: 'seg', data: 'd', out: 'o' };
+    assert.deepEqual(pick(studyOptions({ ...seg, weights: 'bundled' })), [1.28e-2, 1, 1.28e-2]);
+    assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 2e-2]);
+    assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
+  });
+
   it('rejects bad options with one line and exit code 2', async () => {
     const base = ['label-efficiency', '--task', 'seg', '--data', DEMO_DATA, '--out', join(tmpdir(), 'never-written')];
     const cases: [string[], RegExp][] = [
+      [['--weights', 'w.pth', '--layer-decay-pretrained', '1.5'], /--layer-decay-pretrained/],
       [['--weights', 'w.pth', '--ratios', '0.1,x'], /--ratios must be a comma-separated list of numbers in \(0, 1\], got '0\.1,x'/],
       [['--weights', 'w.pth', '--ratios', '0.1,1.5'], /--ratios: 1\.5 is outside \(0, 1\]/],
       [['--weights', 'w.pth', '--ratios', '0,1'], /--ratios: 0 is outside \(0, 1\]/],

@@ -6,29 +6,25 @@ import { ARMS, labelEfficiency, StudyOptionsError } from '../train/label_efficie
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { progressLog } from './progress.js';
-import { bundledOr } from './weights.js';
+import { bundledOr, recipeDefaults } from './weights.js';
 import type { Io } from './io.js';
 
-/** Base learning rates (at batch 512) per task and arm; scratch is 4× pretrained, as the demo's tuned pair for seg. */
-export const DEFAULT_LR: Readonly<Record<'cls' | 'seg', Readonly<Record<Arm, number>>>> = {
-  seg: { pretrained: 3.2e-3, scratch: 1.28e-2 },
-  cls: { pretrained: 1.25e-3, scratch: 5e-3 },
-};
-
-const L = DEFAULT_LR;
+const scratch = { seg: recipeDefaults('none', 'seg'), cls: recipeDefaults('none', 'cls') };
+const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDefaults('USFM_latest.pth', 'cls') };
 
 export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
     [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
     [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm]
-    [--lr-pretrained L] [--lr-scratch L] [--augment LIST]
+    [--lr-pretrained L] [--layer-decay-pretrained D] [--lr-scratch L] [--augment LIST]
   Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = --weights with layer-wise
   lr decay 0.65; scratch = random init, no layer decay) fine-tunes on the seeded, nested subset (class-stratified for cls),
   then scores the run's best checkpoint on the test split (seg: Dice, IoU, HD95, + HD95 mm and head-circumference
   error with HC18's table; cls: balanced accuracy, accuracy, macro-F1, AUC).
   Same budget: every run takes the same number of optimizer steps, --epochs over the full training set (or --steps);
   a ratio with b batches per epoch trains ceil(budget / b) epochs. Seeds are --seed, --seed+1, … (--seeds of them).
-  --lr-pretrained / --lr-scratch are base rates at batch 512 (scaled by batch/512); defaults seg ${L.seg.pretrained} / ${L.seg.scratch}
-  (the demo's), cls ${L.cls.pretrained} (finetune's) / ${L.cls.scratch}: scratch gets 4× the pretrained rate and no layer decay.
+  Each arm gets finetune's recipe for its backbone (--lr-* are base rates at batch 512, scaled by batch/512):
+  scratch lr ${scratch.seg.lr} (seg) / ${scratch.cls.lr} (cls), no layer decay; pretrained with bundled the same (measured best for
+  our small ViT-T), with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
   Writes DIR/runs/ARM-rRATIO-sSEED/ (best.safetensors, metrics.jsonl, test.json; the resume state and last.safetensors
   are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
   times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
@@ -57,7 +53,7 @@ export function parseArms(v: string): Arm[] {
 }
 
 const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arms', 'epochs', 'steps', 'img-size', 'batch-size', 'model', 'head',
-  'lr-pretrained', 'lr-scratch', 'augment'];
+  'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment'];
 
 /** The study's options from the command line (UsageError for anything wrong). */
 export function studyOptions(values: Record<string, unknown>): StudyOptions {
@@ -65,6 +61,7 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
   if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
   const arms = parseArms(str(values.arms, 'arms', 'pretrained,scratch'));
   const w = values.weights === undefined ? null : bundledOr(String(values.weights), modelName(values.model, 'vit-t')!);
+  const pre = recipeDefaults(values.weights === undefined ? 'none' : String(values.weights), task);
   if (arms.includes('pretrained') && w === null) throw new UsageError('--weights CKPT is required for the pretrained arm (or run --arms scratch)');
   if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
   const budget: Budget = values.steps !== undefined ? { unit: 'steps', value: int(values.steps, 'steps', 1) } : { unit: 'epochs', value: int(values.epochs, 'epochs', 30) };
@@ -78,8 +75,9 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
   return {
     task, data: str(values.data, 'data'), weights: w, model: modelName(values.model, 'vit-t')!, ...(task === 'seg' ? { head } : {}),
     imgSize: size[0], batchSize: int(values['batch-size'], 'batch-size', 8), budget,
-    lrPretrained: num(values['lr-pretrained'], 'lr-pretrained', DEFAULT_LR[task].pretrained, 0),
-    lrScratch: num(values['lr-scratch'], 'lr-scratch', DEFAULT_LR[task].scratch, 0),
+    lrPretrained: num(values['lr-pretrained'], 'lr-pretrained', pre.lr, 0),
+    layerDecayPretrained: num(values['layer-decay-pretrained'], 'layer-decay-pretrained', pre.layerDecay, 0, 1),
+    lrScratch: num(values['lr-scratch'], 'lr-scratch', scratch[task].lr, 0),
     ratios: parseRatios(str(values.ratios, 'ratios', '0.1,0.2,0.5,1')), seeds: Array.from({ length: seeds }, (_, i) => seed + i), arms,
     ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
   };

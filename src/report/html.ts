@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { ArmRatioSummary, StudyResults } from '../train/label_efficiency.js';
-import { LAYER_DECAY } from '../train/label_efficiency.js';
+import { layerDecayOf } from '../train/label_efficiency.js';
 import { claimCheck } from './claim.js';
 import { escapeXml as e, fixed, meanStd, metricDigits, metricLabel, percent } from './format.js';
 
@@ -28,8 +28,8 @@ function what(r: StudyResults): string {
   const o = r.options;
   const plan = r.budget.ratios.map((p) => `${percent(p.ratio)}: ${p.images} images × ${plural(p.epochs, 'epoch')} = ${p.steps} steps`).join('; ');
   const arm = (a: 'pretrained' | 'scratch'): string => (a === 'pretrained'
-    ? `backbone from ${o.weights ?? '(none)'}, base lr ${o.lrPretrained} (at batch 512), layer decay ${LAYER_DECAY[a]}`
-    : `random initialisation, base lr ${o.lrScratch} (at batch 512), layer decay ${LAYER_DECAY[a]}`);
+    ? `backbone from ${o.weights ?? '(none)'}, base lr ${o.lrPretrained} (at batch 512), layer decay ${layerDecayOf(o, a)}`
+    : `random initialisation, base lr ${o.lrScratch} (at batch 512), layer decay ${layerDecayOf(o, a)}`);
   const rows: [string, string][] = [
     ['data', o.data], ['task', o.task === 'seg' ? `segmentation (${o.head ?? 'upernet'} head)` : 'classification'],
     ['model', `${o.model} at ${o.imgSize}×${o.imgSize}, batch ${o.batchSize}`],

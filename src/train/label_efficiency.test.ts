@@ -15,7 +15,7 @@ writeFileSync(weights, 'not read by the fake runner');
 
 const options = (over: Partial<StudyOptions> = {}): StudyOptions => ({
   task: 'seg', data: HC18, weights, model: 'vit-t', head: 'upernet', imgSize: 32, batchSize: 8, budget: { unit: 'epochs', value: 30 },
-  lrPretrained: 3.2e-3, lrScratch: 1.28e-2, ratios: [0.5, 1], seeds: [42, 43], arms: ['pretrained', 'scratch'], ...over,
+  lrPretrained: 3.2e-3, lrScratch: 1.28e-2, layerDecayPretrained: 0.65, ratios: [0.5, 1], seeds: [42, 43], arms: ['pretrained', 'scratch'], ...over,
 });
 
 /** Dice from the run's identity, so results are checkable: pretrained 0.9, scratch 0.7, + 0.1·ratio, + 0.01·(seed − 42). */

@@ -38,8 +38,12 @@ import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
 export type Arm = 'pretrained' | 'scratch';
 export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
 
-/** Layer-wise lr decay per arm: the official 0.65 for a pretrained backbone, none for random init. */
-export const LAYER_DECAY: Readonly<Record<Arm, number>> = { pretrained: 0.65, scratch: 1 };
+/** Layer-wise lr decay of the scratch arm: none (there is nothing pretrained to protect). */
+export const SCRATCH_LAYER_DECAY = 1;
+
+/** Layer-wise lr decay of an arm. */
+export const layerDecayOf = (o: Pick<StudyOptions, 'layerDecayPretrained'>, arm: Arm): number =>
+  (arm === 'pretrained' ? o.layerDecayPretrained : SCRATCH_LAYER_DECAY);
 
 /** The headline metric per task (higher is better). */
 export const PRIMARY_METRIC = { seg: 'dice', cls: 'balancedAccuracy' } as const;
@@ -59,6 +63,8 @@ export interface StudyOptions {
   /** Base learning rates at batch 512, per arm. */
   readonly lrPretrained: number;
   readonly lrScratch: number;
+  /** Layer-wise lr decay of the pretrained arm (the scratch arm has none). */
+  readonly layerDecayPretrained: number;
   /** Ascending label ratios in (0, 1]. */
   readonly ratios: readonly number[];
   readonly seeds: readonly number[];
@@ -130,7 +136,7 @@ export function planRuns(o: StudyOptions, out: string, budget: BudgetPlan): RunS
           finetune: {
             task: o.task, data: o.data, weights: arm === 'pretrained' ? o.weights : null, model: o.model, out: join(out, 'runs', name),
             imgSize: o.imgSize, epochs: plan.epochs, batchSize: o.batchSize, lr: arm === 'pretrained' ? o.lrPretrained : o.lrScratch,
-            labelRatio: plan.ratio, seed, layerDecay: LAYER_DECAY[arm], weightDecay: 0.05, warmupEpochs: plan.warmupEpochs, clipNorm: 5,
+            labelRatio: plan.ratio, seed, layerDecay: layerDecayOf(o, arm), weightDecay: 0.05, warmupEpochs: plan.warmupEpochs, clipNorm: 5,
             dropPath: 0.1, valEvery: plan.valEvery, segChannels: 0,
             ...(o.task === 'seg' ? { head: o.head ?? 'upernet' } : {}), ...(o.augment === undefined ? {} : { augment: o.augment }),
           },
@@ -197,7 +203,7 @@ export class StudyOptionsError extends Error {}
 
 const FLAG: Readonly<Record<string, string>> = {
   task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', imgSize: '--img-size', batchSize: '--batch-size',
-  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment',
+  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', layerDecayPretrained: '--layer-decay-pretrained', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment',
 };
 
 function show(key: string, v: unknown): string {
