@@ -31,12 +31,15 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 2e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
+    assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
+    assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);
   });
 
   it('rejects bad options with one line and exit code 2', async () => {
     const base = ['label-efficiency', '--task', 'seg', '--data', DEMO_DATA, '--out', join(tmpdir(), 'never-written')];
     const cases: [string[], RegExp][] = [
       [['--weights', 'w.pth', '--layer-decay-pretrained', '1.5'], /--layer-decay-pretrained/],
+      [['--weights', 'w.pth', '--head', 'atm', '--seg-channels', '64'], /--seg-channels is for --task seg --head upernet/],
       [['--weights', 'w.pth', '--ratios', '0.1,x'], /--ratios must be a comma-separated list of numbers in \(0, 1\], got '0\.1,x'/],
       [['--weights', 'w.pth', '--ratios', '0.1,1.5'], /--ratios: 1\.5 is outside \(0, 1\]/],
       [['--weights', 'w.pth', '--ratios', '0,1'], /--ratios: 0 is outside \(0, 1\]/],

@@ -14,7 +14,7 @@ const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDef
 
 export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
     [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
-    [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm]
+    [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm] [--seg-channels C]
     [--lr-pretrained L] [--layer-decay-pretrained D] [--lr-scratch L] [--augment LIST]
   Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = --weights with layer-wise
   lr decay 0.65; scratch = random init, no layer decay) fine-tunes on the seeded, nested subset (class-stratified for cls),
@@ -53,7 +53,7 @@ export function parseArms(v: string): Arm[] {
 }
 
 const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arms', 'epochs', 'steps', 'img-size', 'batch-size', 'model', 'head',
-  'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment'];
+  'seg-channels', 'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment'];
 
 /** The study's options from the command line (UsageError for anything wrong). */
 export function studyOptions(values: Record<string, unknown>): StudyOptions {
@@ -70,10 +70,12 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
   if (task === 'cls' && values.head !== undefined) throw new UsageError('--head is for --task seg');
   const head = str(values.head, 'head', 'upernet');
   if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
+  if (values['seg-channels'] !== undefined && (task !== 'seg' || head !== 'upernet')) throw new UsageError('--seg-channels is for --task seg --head upernet');
+  const segChannels = values['seg-channels'] === undefined ? {} : { segChannels: int(values['seg-channels'], 'seg-channels', 0, 1) };
   const seeds = int(values.seeds, 'seeds', 3);
   const seed = int(values.seed, 'seed', 42, 0);
   return {
-    task, data: str(values.data, 'data'), weights: w, model: modelName(values.model, 'vit-t')!, ...(task === 'seg' ? { head } : {}),
+    task, data: str(values.data, 'data'), weights: w, model: modelName(values.model, 'vit-t')!, ...(task === 'seg' ? { head } : {}), ...segChannels,
     imgSize: size[0], batchSize: int(values['batch-size'], 'batch-size', 8), budget,
     lrPretrained: num(values['lr-pretrained'], 'lr-pretrained', pre.lr, 0),
     layerDecayPretrained: num(values['layer-decay-pretrained'], 'layer-decay-pretrained', pre.layerDecay, 0, 1),

@@ -60,12 +60,13 @@ describe('budget', () => {
   });
 
   it('plans seed-major runs; scratch has no weights, no layer decay and its own lr; both arms share a seed', () => {
-    const o = options({ ratios: [0.5, 1] });
+    const o = options({ ratios: [0.5, 1], layerDecayPretrained: 0.8, segChannels: 32 });
     const specs = planRuns(o, '/out', planBudget(o.budget, 8, o.ratios, (r) => 40 * r));
     assert.deepEqual(specs.map((s) => s.name), ['pretrained-r0.5-s42', 'scratch-r0.5-s42', 'pretrained-r1-s42', 'scratch-r1-s42',
       'pretrained-r0.5-s43', 'scratch-r0.5-s43', 'pretrained-r1-s43', 'scratch-r1-s43']);
     const [p, s] = [specs[0]!.finetune, specs[1]!.finetune];
-    assert.deepEqual([p.weights, p.layerDecay, p.lr, p.epochs, p.labelRatio, p.seed, p.out], [weights, 0.65, 3.2e-3, 75, 0.5, 42, join('/out', 'runs', 'pretrained-r0.5-s42')]);
+    assert.deepEqual([p.weights, p.layerDecay, p.lr, p.epochs, p.labelRatio, p.seed, p.out], [weights, 0.8, 3.2e-3, 75, 0.5, 42, join('/out', 'runs', 'pretrained-r0.5-s42')]);
+    assert.deepEqual([p.segChannels, s.segChannels], [32, 32]);
     assert.deepEqual([s.weights, s.layerDecay, s.lr, s.epochs, s.labelRatio, s.seed], [null, 1, 1.28e-2, 75, 0.5, 42]);
     assert.equal(runName('scratch', 0.1, 7), 'scratch-r0.1-s7');
   });

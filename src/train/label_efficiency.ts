@@ -57,6 +57,8 @@ export interface StudyOptions {
   readonly weights: string | null;
   readonly model: ModelName;
   readonly head?: SegHead;
+  /** UPerNet decoder channels (seg; absent or 0: the backbone width). */
+  readonly segChannels?: number;
   readonly imgSize: number;
   readonly batchSize: number;
   readonly budget: Budget;
@@ -137,7 +139,7 @@ export function planRuns(o: StudyOptions, out: string, budget: BudgetPlan): RunS
             task: o.task, data: o.data, weights: arm === 'pretrained' ? o.weights : null, model: o.model, out: join(out, 'runs', name),
             imgSize: o.imgSize, epochs: plan.epochs, batchSize: o.batchSize, lr: arm === 'pretrained' ? o.lrPretrained : o.lrScratch,
             labelRatio: plan.ratio, seed, layerDecay: layerDecayOf(o, arm), weightDecay: 0.05, warmupEpochs: plan.warmupEpochs, clipNorm: 5,
-            dropPath: 0.1, valEvery: plan.valEvery, segChannels: 0,
+            dropPath: 0.1, valEvery: plan.valEvery, segChannels: o.segChannels ?? 0,
             ...(o.task === 'seg' ? { head: o.head ?? 'upernet' } : {}), ...(o.augment === undefined ? {} : { augment: o.augment }),
           },
         });
@@ -202,7 +204,7 @@ export function aggregate(runs: readonly RunResult[]): ArmRatioSummary[] {
 export class StudyOptionsError extends Error {}
 
 const FLAG: Readonly<Record<string, string>> = {
-  task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', imgSize: '--img-size', batchSize: '--batch-size',
+  task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', segChannels: '--seg-channels', imgSize: '--img-size', batchSize: '--batch-size',
   lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', layerDecayPretrained: '--layer-decay-pretrained', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment',
 };
 
