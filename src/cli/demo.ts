@@ -15,7 +15,7 @@ import type { MetricSummary } from '../metrics/seg.js';
 import { summarise, summariseValues } from '../metrics/seg.js';
 import { Predictor } from '../predict/predictor.js';
 import { overlay } from '../predict/render.js';
-import { evalFunction, evaluate } from '../train/evaluate.js';
+import { evalFunction, evaluate, mmSummary } from '../train/evaluate.js';
 import { finetune } from '../train/finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
 import { imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
@@ -77,7 +77,7 @@ export async function demo(argv: readonly string[], io: Io): Promise<void> {
   await fn.release();
   if (result.task !== 'seg') throw new Error('demo: expected a segmentation evaluation');
   const s = summarise(result.perImage);
-  const mm = (k: 'hd95Mm' | 'hcErrorMm'): MetricSummary => summariseValues(result.perImage.map((m) => m[k] ?? NaN));
+  const mm = (k: 'hd95Mm' | 'hcErrorMm'): MetricSummary => mmSummary(result.perImage, k) ?? summariseValues([]);
 
   const dir = join(out, 'overlays');
   await mkdir(dir, { recursive: true });

@@ -7,9 +7,9 @@ import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
 import { clsLoad, segLoad, segMaskOptions } from '../data/loader/samples.js';
 import type { MetricSummary, SegMetricName } from '../metrics/seg.js';
-import { summarise, summariseValues } from '../metrics/seg.js';
+import { summarise } from '../metrics/seg.js';
 import { PIXEL_TABLE, readPixelTable } from '../data/datasets/pixel_sizes.js';
-import { evalFunction, evaluate } from '../train/evaluate.js';
+import { evalFunction, evaluate, mmSummary } from '../train/evaluate.js';
 import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
 import { int, parse, str } from './args.js';
 import { UsageError } from './errors.js';
@@ -66,8 +66,9 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<void
   const line = (k: string, m: MetricSummary): string => `${k.padEnd(12)} ${f(m.mean)} ± ${f(m.std)}  (n ${m.n}${m.excluded ? `, ${m.excluded} undefined` : ''})`;
   const row = (k: SegMetricName): string => line(k, s[k]);
   const lines = [`${weights} on ${split} (${s.images} images)`, row('dice'), row('iou'), row('sensitivity'), row('specificity'), `${row('hd95')} px`];
-  const mm = (k: 'hd95Mm' | 'hcErrorMm'): MetricSummary => summariseValues(result.perImage.map((m) => m[k] ?? NaN));
-  if (result.perImage.some((m) => m.hd95Mm !== undefined)) lines.push(`${line('hd95', mm('hd95Mm'))} mm  (pixel sizes from ${PIXEL_TABLE})`);
-  if (result.perImage.some((m) => m.hcErrorMm !== undefined)) lines.push(`${line('|ΔHC|', mm('hcErrorMm'))} mm  (head circumference of the fitted ellipse vs the reference)`);
+  const hd = mmSummary(result.perImage, 'hd95Mm');
+  const hc = mmSummary(result.perImage, 'hcErrorMm');
+  if (hd) lines.push(`${line('hd95', hd)} mm  (pixel sizes from ${PIXEL_TABLE})`);
+  if (hc) lines.push(`${line('|ΔHC|', hc)} mm  (head circumference of the fitted ellipse vs the reference)`);
   io.out(`${lines.join('\n')}\n`);
 }

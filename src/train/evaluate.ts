@@ -5,7 +5,7 @@ import type { SegItem } from '../data/datasets/seg.js';
 import type { Batch, BatchLoader } from '../data/loader/loader.js';
 import type { ClsMetrics } from '../metrics/cls.js';
 import { clsMetrics } from '../metrics/cls.js';
-import type { SegMetrics } from '../metrics/seg.js';
+import type { MetricSummary, SegMetrics } from '../metrics/seg.js';
 import { segMetrics, summarise, summariseValues } from '../metrics/seg.js';
 import { ellipseCircumference } from '../metrics/hc.js';
 import type { PixelInfo } from '../data/datasets/pixel_sizes.js';
@@ -142,6 +142,11 @@ export async function evaluate(
   return { task: 'seg', perImage: per };
 }
 
+/** Mean ± std over images of a millimetre metric (HC18's pixel-size table), or undefined when no image has one. */
+export function mmSummary(perImage: readonly SegImageMetrics[], key: 'hd95Mm' | 'hcErrorMm'): MetricSummary | undefined {
+  return perImage.some((m) => m[key] !== undefined) ? summariseValues(perImage.map((m) => m[key] ?? NaN)) : undefined;
+}
+
 /** The headline numbers of an evaluation (validation log, metrics.jsonl). */
 export function summary(e: Evaluation): Record<string, number> {
   if (e.task === 'cls') {
@@ -156,6 +161,7 @@ export function summary(e: Evaluation): Record<string, number> {
     const perClass = cd.map((_, k) => summariseValues(e.perImage.map((m) => m.classDice![k]!)).mean);
     out.mDice = summariseValues(perClass).mean;
   }
-  if (e.perImage.some((m) => m.hcErrorMm !== undefined)) out.hcErrorMm = summariseValues(e.perImage.map((m) => m.hcErrorMm ?? NaN)).mean;
+  const hc = mmSummary(e.perImage, 'hcErrorMm');
+  if (hc) out.hcErrorMm = hc.mean;
   return out;
 }

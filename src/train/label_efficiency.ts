@@ -30,7 +30,7 @@ import type { MetricSummary } from '../metrics/seg.js';
 import { summariseValues } from '../metrics/seg.js';
 import type { ModelName } from '../models/usfm/config.js';
 import type { SegHead } from './evaluate.js';
-import { evalFunction, evaluate, summary } from './evaluate.js';
+import { evalFunction, evaluate, mmSummary, summary } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
@@ -267,7 +267,8 @@ export async function testMetrics(runDir: string, data: string, batchSize: numbe
     const s = summary(e);
     if (e.task === 'cls') return s;
     const out: Record<string, number> = { dice: s.dice!, iou: s.iou!, hd95: s.hd95! };
-    if (e.perImage.some((m) => m.hd95Mm !== undefined)) out.hd95Mm = summariseValues(e.perImage.map((m) => m.hd95Mm ?? NaN)).mean;
+    const hd = mmSummary(e.perImage, 'hd95Mm');
+    if (hd) out.hd95Mm = hd.mean;
     if (s.hcErrorMm !== undefined) out.hcErrorMm = s.hcErrorMm;
     return out;
   } finally {
