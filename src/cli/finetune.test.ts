@@ -126,6 +126,11 @@ test('finetune --task seg --head atm trains the SegViT head; eval and predict us
   const ev = JSON.parse(evalOut) as { summary: { images: number; dice: { mean: number } } };
   assert.equal(ev.summary.images, 10);
   assert.ok(ev.summary.dice.mean >= 0 && ev.summary.dice.mean <= 1);
+  let text = '';
+  assert.equal(await main(['eval', '--run', out, '--data', DEMO_DATA, '--split', 'val'], { out: (t) => { text += t; }, err: () => undefined }), 0);
+  // The bundled subset carries HC18's pixel-size table: HD95 and the head-circumference error in mm, over all 10 images.
+  assert.match(text, /^hd95 +\S+ ± \S+ +\(n \d+(, \d+ undefined)?\) mm +\(pixel sizes from pixel_size_and_HC\.csv\)$/m);
+  assert.match(text, /^\|ΔHC\| +\S+ ± \S+ +\(n \d+(, \d+ undefined)?\) mm +\(head circumference of the fitted ellipse vs the reference\)$/m);
   let bad = '';
   assert.equal(await main(['finetune', '--task', 'cls', '--head', 'atm', '--data', DEMO_DATA, '--weights', 'none', '--out', join(tmp, 'x')], { out: () => undefined, err: (t) => { bad += t; } }), 2);
   assert.match(bad, /--head is for --task seg/);
