@@ -87,6 +87,20 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
   assert.equal((await main(['finetune', '--resume', join(tmp, 'b'), '--epochs', '3'], quiet)), 2);
 });
 
+test('--loader-workers: samples loaded in worker threads train exactly the parameters of main-thread loading', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'usfm-workers-'));
+  const quiet = { out: (): void => undefined, err: (): void => undefined };
+  // Default seg augmentations (flips, rot90) so every sample's random draws travel to the worker.
+  const run = (out: string, workers: string): Promise<number> => main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--weights', 'none',
+    '--img-size', '32', '--epochs', '1', '--batch-size', '8', '--loader-workers', workers, '--out', join(tmp, out)], quiet);
+  assert.equal(await run('main', '0'), 0);
+  assert.equal(await run('pool', '2'), 0);
+  const a = await readSafetensors(join(tmp, 'main', 'last.safetensors'));
+  const b = await readSafetensors(join(tmp, 'pool', 'last.safetensors'));
+  for (const [k, t] of a.tensors) assert.deepEqual(b.tensors.get(k)!.data, t.data, k);
+  assert.equal(await main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--loader-workers', '-1', '--out', join(tmp, 'x')], quiet), 2);
+});
+
 test('a NaN/Inf loss stops the run with a one-line error and leaves the last good checkpoint untouched', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'usfm-nan-'));
   const data = join(tmp, 'data');

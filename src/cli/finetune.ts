@@ -8,7 +8,7 @@ import type { Io } from './io.js';
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights bundled|CKPT|none] [--model vit-t|vit-s|vit-b] --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr L] [--label-ratio 1] [--seed 42]
     [--layer-decay D] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
-    [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST] [--class-weights none|balanced]
+    [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST] [--class-weights none|balanced] [--loader-workers N]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
   Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
@@ -22,12 +22,14 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
     with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65.
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
     averages the gradients of K batches per optimizer step. --seg-channels defaults
-  to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).`;
+  to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).
+  --loader-workers: threads that decode and augment training images ahead of the model (default: one per CPU;
+    0 = on the main thread); the samples are the same either way.`;
 
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
     ['resume', 'task', 'data', 'weights', 'model', 'out', 'img-size', 'epochs', 'batch-size', 'lr', 'label-ratio', 'seed', 'layer-decay',
-      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes', 'accum-steps', 'class-weights'].map((k) => [k, { type: 'string' as const }]),
+      'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes', 'accum-steps', 'class-weights', 'loader-workers'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.resume !== undefined) {
@@ -74,5 +76,6 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
     ...(task === 'seg' ? { head, classes: int(values.classes, 'classes', 2, 2) } : { classWeights }),
     ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
+    ...(values['loader-workers'] === undefined ? {} : { loaderWorkers: int(values['loader-workers'], 'loader-workers', 0, 0) }),
   }, progressLog(io));
 }

@@ -15,6 +15,7 @@ import { readPixelTable } from '../data/datasets/pixel_sizes.js';
 import type { LoadFn } from '../data/loader/loader.js';
 import { BatchLoader } from '../data/loader/loader.js';
 import { clsLoad, segLoad, segMaskOptions } from '../data/loader/samples.js';
+import { SamplePool } from '../data/loader/pool.js';
 import { CLS_AUGMENT, parseAugment, SEG_AUGMENT } from '../data/loader/augment_spec.js';
 import { initialise } from '../nn/init.js';
 import type { ParamSpec } from '../nn/var_builder.js';
@@ -70,6 +71,11 @@ export interface FinetuneOptions {
   readonly segChannels: number;
   /** Continue the run in `out` from its last saved position (options must be the run's own). */
   readonly resume?: boolean;
+  /**
+   * Worker threads that load training samples (decode, augment, normalise) ahead of the model;
+   * 0 loads on the main thread. Default availableParallelism(). Samples are identical either way.
+   */
+  readonly loaderWorkers?: number;
 }
 
 /** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
@@ -134,7 +140,14 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const evalFn = evalFunction(task, cfg);
 
   const augment = parseAugment(o.augment ?? (isCls ? CLS_AUGMENT : SEG_AUGMENT));
-  const loadTrain = (isCls ? clsLoad({ size: o.imgSize, augment }) : segLoad({ size: o.imgSize, augment, ...masks })) as LoadFn<Item>;
+  const workers = o.loaderWorkers ?? availableParallelism();
+  // Started by the first load (inside the try below, whose finally stops it).
+  const loading: { pool: SamplePool | null } = { pool: null };
+  const inThread = (isCls ? clsLoad({ size: o.imgSize, augment }) : segLoad({ size: o.imgSize, augment, ...masks })) as LoadFn<Item>;
+  const loadTrain: LoadFn<Item> = workers === 0 ? inThread : (item, rng, index) => {
+    const pool = (loading.pool ??= new SamplePool({ size: o.imgSize, augment, ...masks, workers }));
+    return isCls ? pool.cls(item as ClsItem, rng, index) : pool.seg(item as SegItem, rng, index);
+  };
   const loadVal = (isCls ? clsLoad({ size: o.imgSize, augment: false }) : segLoad({ size: o.imgSize, augment: false, ...masks })) as LoadFn<Item>;
   const trainLoader = new BatchLoader(items, loadTrain, { batchSize: o.batchSize, shuffle: true, dropLast: items.length >= 2 * o.batchSize, seed: o.seed });
   const pixels = isCls ? null : await readPixelTable(o.data);
@@ -227,6 +240,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   }
   } finally {
     stop.dispose();
+    await loading.pool?.close();
     await step.release();
     await opt.close();
     await evalFn.release();
