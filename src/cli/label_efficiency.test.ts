@@ -33,12 +33,14 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
     assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
     assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);
+    assert.equal(studyOptions({ task: 'cls', data: 'd', weights: 'bundled', 'class-weights': 'balanced' }).classWeights, 'balanced');
   });
 
   it('rejects bad options with one line and exit code 2', async () => {
     const base = ['label-efficiency', '--task', 'seg', '--data', DEMO_DATA, '--out', join(tmpdir(), 'never-written')];
     const cases: [string[], RegExp][] = [
       [['--weights', 'w.pth', '--layer-decay-pretrained', '1.5'], /--layer-decay-pretrained/],
+      [['--weights', 'w.pth', '--class-weights', 'balanced'], /--class-weights is for --task cls/],
       [['--weights', 'w.pth', '--head', 'atm', '--seg-channels', '64'], /--seg-channels is for --task seg --head upernet/],
       [['--weights', 'w.pth', '--ratios', '0.1,x'], /--ratios must be a comma-separated list of numbers in \(0, 1\], got '0\.1,x'/],
       [['--weights', 'w.pth', '--ratios', '0.1,1.5'], /--ratios: 1\.5 is outside \(0, 1\]/],

@@ -15,7 +15,7 @@ const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDef
 export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
     [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
     [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm] [--seg-channels C]
-    [--lr-pretrained L] [--layer-decay-pretrained D] [--lr-scratch L] [--augment LIST]
+    [--lr-pretrained L] [--layer-decay-pretrained D] [--lr-scratch L] [--augment LIST] [--class-weights none|balanced]
   Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = --weights with layer-wise
   lr decay 0.65; scratch = random init, no layer decay) fine-tunes on the seeded, nested subset (class-stratified for cls),
   then scores the run's best checkpoint on the test split (seg: Dice, IoU, HD95, + HD95 mm and head-circumference
@@ -25,6 +25,7 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   Each arm gets finetune's recipe for its backbone (--lr-* are base rates at batch 512, scaled by batch/512):
   scratch lr ${scratch.seg.lr} (seg) / ${scratch.cls.lr} (cls), no layer decay; pretrained with bundled the same (measured best for
   our small ViT-T), with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
+  --class-weights balanced (cls): each run weights its loss by the inverse class frequency of its own subset.
   Writes DIR/runs/ARM-rRATIO-sSEED/ (best.safetensors, metrics.jsonl, test.json; the resume state and last.safetensors
   are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
   times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
@@ -53,7 +54,7 @@ export function parseArms(v: string): Arm[] {
 }
 
 const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arms', 'epochs', 'steps', 'img-size', 'batch-size', 'model', 'head',
-  'seg-channels', 'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment'];
+  'seg-channels', 'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment', 'class-weights'];
 
 /** The study's options from the command line (UsageError for anything wrong). */
 export function studyOptions(values: Record<string, unknown>): StudyOptions {
@@ -72,6 +73,9 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
   if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
   if (values['seg-channels'] !== undefined && (task !== 'seg' || head !== 'upernet')) throw new UsageError('--seg-channels is for --task seg --head upernet');
   const segChannels = values['seg-channels'] === undefined ? {} : { segChannels: int(values['seg-channels'], 'seg-channels', 0, 1) };
+  if (values['class-weights'] !== undefined && task !== 'cls') throw new UsageError('--class-weights is for --task cls');
+  const cw = str(values['class-weights'], 'class-weights', 'none');
+  if (cw !== 'none' && cw !== 'balanced') throw new UsageError(`--class-weights must be none or balanced, got '${cw}'`);
   const seeds = int(values.seeds, 'seeds', 3);
   const seed = int(values.seed, 'seed', 42, 0);
   return {
@@ -82,6 +86,7 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
     lrScratch: num(values['lr-scratch'], 'lr-scratch', scratch[task].lr, 0),
     ratios: parseRatios(str(values.ratios, 'ratios', '0.1,0.2,0.5,1')), seeds: Array.from({ length: seeds }, (_, i) => seed + i), arms,
     ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
+    ...(values['class-weights'] === undefined ? {} : { classWeights: cw }),
   };
 }
 

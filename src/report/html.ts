@@ -31,7 +31,8 @@ function what(r: StudyResults): string {
     ? `backbone from ${o.weights ?? '(none)'}, base lr ${o.lrPretrained} (at batch 512), layer decay ${layerDecayOf(o, a)}`
     : `random initialisation, base lr ${o.lrScratch} (at batch 512), layer decay ${layerDecayOf(o, a)}`);
   const rows: [string, string][] = [
-    ['data', o.data], ['task', o.task === 'seg' ? `segmentation (${o.head ?? 'upernet'} head${o.segChannels ? `, ${o.segChannels} channels` : ''})` : 'classification'],
+    ['data', o.data], ['task', o.task === 'seg' ? `segmentation (${o.head ?? 'upernet'} head${o.segChannels ? `, ${o.segChannels} channels` : ''})`
+      : `classification${o.classWeights === 'balanced' ? ' (cross-entropy weighted by inverse class frequency)' : ''}`],
     ['model', `${o.model} at ${o.imgSize}×${o.imgSize}, batch ${o.batchSize}`],
     ['budget', `${r.budget.steps} optimizer steps per run (${o.budget.unit === 'epochs' ? `${plural(o.budget.value, 'epoch')} at ${percent(1)} labels` : '--steps'}); ${plan}`],
     ...o.arms.map((a): [string, string] => [a, arm(a)]),

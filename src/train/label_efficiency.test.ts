@@ -67,6 +67,8 @@ describe('budget', () => {
     const [p, s] = [specs[0]!.finetune, specs[1]!.finetune];
     assert.deepEqual([p.weights, p.layerDecay, p.lr, p.epochs, p.labelRatio, p.seed, p.out], [weights, 0.8, 3.2e-3, 75, 0.5, 42, join('/out', 'runs', 'pretrained-r0.5-s42')]);
     assert.deepEqual([p.segChannels, s.segChannels], [32, 32]);
+    const cls = options({ task: 'cls', classWeights: 'balanced' });
+    assert.ok(planRuns(cls, '/out', planBudget(cls.budget, 8, cls.ratios, (r) => 40 * r)).every((r) => r.finetune.classWeights === 'balanced'));
     assert.deepEqual([s.weights, s.layerDecay, s.lr, s.epochs, s.labelRatio, s.seed], [null, 1, 1.28e-2, 75, 0.5, 42]);
     assert.equal(runName('scratch', 0.1, 7), 'scratch-r0.1-s7');
   });

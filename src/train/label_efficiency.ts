@@ -72,6 +72,8 @@ export interface StudyOptions {
   readonly seeds: readonly number[];
   readonly arms: readonly Arm[];
   readonly augment?: string;
+  /** Classification: 'balanced' weights the CE by inverse class frequency of each run's subset (finetune's --class-weights). */
+  readonly classWeights?: 'none' | 'balanced';
 }
 
 export interface RatioPlan {
@@ -141,6 +143,7 @@ export function planRuns(o: StudyOptions, out: string, budget: BudgetPlan): RunS
             labelRatio: plan.ratio, seed, layerDecay: layerDecayOf(o, arm), weightDecay: 0.05, warmupEpochs: plan.warmupEpochs, clipNorm: 5,
             dropPath: 0.1, valEvery: plan.valEvery, segChannels: o.segChannels ?? 0,
             ...(o.task === 'seg' ? { head: o.head ?? 'upernet' } : {}), ...(o.augment === undefined ? {} : { augment: o.augment }),
+            ...(o.classWeights === undefined ? {} : { classWeights: o.classWeights }),
           },
         });
       }
@@ -205,7 +208,7 @@ export class StudyOptionsError extends Error {}
 
 const FLAG: Readonly<Record<string, string>> = {
   task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', segChannels: '--seg-channels', imgSize: '--img-size', batchSize: '--batch-size',
-  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', layerDecayPretrained: '--layer-decay-pretrained', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment',
+  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', layerDecayPretrained: '--layer-decay-pretrained', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment', classWeights: '--class-weights',
 };
 
 function show(key: string, v: unknown): string {
