@@ -16,8 +16,8 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
     [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
     [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm] [--seg-channels C]
     [--lr-pretrained L] [--layer-decay-pretrained D] [--lr-scratch L] [--augment LIST] [--class-weights none|balanced]
-  Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = --weights with layer-wise
-  lr decay 0.65; scratch = random init, no layer decay) fine-tunes on the seeded, nested subset (class-stratified for cls),
+  Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = the --weights backbone;
+  scratch = random init) fine-tunes on the seeded, nested subset (class-stratified for cls),
   then scores the run's best checkpoint on the test split (seg: Dice, IoU, HD95, + HD95 mm and head-circumference
   error with HC18's table; cls: balanced accuracy, accuracy, macro-F1, AUC).
   Same budget: every run takes the same number of optimizer steps, --epochs over the full training set (or --steps);
