@@ -32,23 +32,26 @@ async function main(): Promise<void> {
   const load = pool ? pool.seg : segLoad({ size: 224 });
   const loader = new BatchLoader(ds.items, load, { batchSize: 8, shuffle: true, seed: 0, concurrency, prefetch });
   console.log(`${ds.items.length} images, ${loader.length} batches/epoch, ${workers} workers, concurrency ${concurrency}, prefetch ${prefetch}, ${availableParallelism()} CPUs`);
-  const rates: number[] = [];
-  for (let e = 0; e < epochs; e++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    let n = 0;
-    for await (const b of loader.epoch(e)) n += b.items.length;
-    const s = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(c0);
-    const cores = (cpu.user + cpu.system) / 1e6 / s;
-    if (e > 0) rates.push(n / s);
-    console.log(`epoch ${e}: ${n} images in ${s.toFixed(2)} s, ${(n / s).toFixed(1)} images/s, ${cores.toFixed(2)} CPU cores busy`);
+  try {
+    const rates: number[] = [];
+    for (let e = 0; e < epochs; e++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      let n = 0;
+      for await (const b of loader.epoch(e)) n += b.items.length;
+      const s = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(c0);
+      const cores = (cpu.user + cpu.system) / 1e6 / s;
+      if (e > 0) rates.push(n / s);
+      console.log(`epoch ${e}: ${n} images in ${s.toFixed(2)} s, ${(n / s).toFixed(1)} images/s, ${cores.toFixed(2)} CPU cores busy`);
+    }
+    rates.sort((a, b) => a - b);
+    const mid = rates.length / 2;
+    const median = rates.length % 2 ? rates[Math.floor(mid)]! : (rates[mid - 1]! + rates[mid]!) / 2;
+    console.log(`median of epochs 1–${epochs - 1}: ${median.toFixed(1)} images/s`);
+  } finally {
+    await pool?.close();
   }
-  rates.sort((a, b) => a - b);
-  const mid = rates.length / 2;
-  const median = rates.length % 2 ? rates[Math.floor(mid)]! : (rates[mid - 1]! + rates[mid]!) / 2;
-  console.log(`median of epochs 1–${epochs - 1}: ${median.toFixed(1)} images/s`);
-  await pool?.close();
 }
 
 main().catch((e: unknown) => {

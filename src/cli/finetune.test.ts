@@ -99,6 +99,10 @@ test('--loader-workers: samples loaded in worker threads train exactly the param
   const b = await readSafetensors(join(tmp, 'pool', 'last.safetensors'));
   for (const [k, t] of a.tensors) assert.deepEqual(b.tensors.get(k)!.data, t.data, k);
   assert.equal(await main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--loader-workers', '-1', '--out', join(tmp, 'x')], quiet), 2);
+  // It does not change the samples, so --resume accepts it (other options stay the run's own).
+  assert.equal(await main(['finetune', '--resume', join(tmp, 'pool'), '--loader-workers', '1'], quiet), 0);
+  const after = await readSafetensors(join(tmp, 'pool', 'last.safetensors'));
+  for (const [k, t] of b.tensors) assert.deepEqual(after.tensors.get(k)!.data, t.data, k);
 });
 
 test('a NaN/Inf loss stops the run with a one-line error and leaves the last good checkpoint untouched', async () => {

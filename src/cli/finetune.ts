@@ -23,8 +23,8 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
     averages the gradients of K batches per optimizer step. --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).
-  --loader-workers: threads that decode and augment training images ahead of the model (default: one per CPU;
-    0 = on the main thread); the samples are the same either way.`;
+  --loader-workers: threads that decode and augment training images ahead of the model (default: one per CPU, at
+    most 4; 0 = on the main thread); the samples are the same either way, so --resume may change it.`;
 
 export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(
@@ -33,9 +33,11 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.resume !== undefined) {
-    const others = Object.keys(values).filter((k) => k !== 'resume');
+    // --loader-workers does not change the samples, so a resumed run may load with another count.
+    const others = Object.keys(values).filter((k) => k !== 'resume' && k !== 'loader-workers');
     if (others.length) throw new UsageError(`--resume takes the run's own options; drop --${others[0]}`);
-    await run(await readRunOptions(str(values.resume, 'resume')), progressLog(io));
+    const saved = await readRunOptions(str(values.resume, 'resume'));
+    await run(values['loader-workers'] === undefined ? saved : { ...saved, loaderWorkers: int(values['loader-workers'], 'loader-workers', 0, 0) }, progressLog(io));
     return;
   }
   const task = str(values.task, 'task');

@@ -34,6 +34,7 @@ describe('usfm label-efficiency arguments', () => {
     assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
     assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);
     assert.equal(studyOptions({ task: 'cls', data: 'd', weights: 'bundled', 'class-weights': 'balanced' }).classWeights, 'balanced');
+    assert.equal('classWeights' in studyOptions({ task: 'cls', data: 'd', weights: 'bundled', 'class-weights': 'none' }), false);
   });
 
   it('rejects bad options with one line and exit code 2', async () => {

@@ -86,7 +86,8 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
     lrScratch: num(values['lr-scratch'], 'lr-scratch', scratch[task].lr, 0),
     ratios: parseRatios(str(values.ratios, 'ratios', '0.1,0.2,0.5,1')), seeds: Array.from({ length: seeds }, (_, i) => seed + i), arms,
     ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
-    ...(values['class-weights'] === undefined ? {} : { classWeights: cw }),
+    // Recorded only when it changes something, so an explicit --class-weights none re-runs the same study.
+    ...(cw === 'balanced' ? { classWeights: cw } : {}),
   };
 }
 

@@ -73,7 +73,7 @@ export interface FinetuneOptions {
   readonly resume?: boolean;
   /**
    * Worker threads that load training samples (decode, augment, normalise) ahead of the model;
-   * 0 loads on the main thread. Default availableParallelism(). Samples are identical either way.
+   * 0 loads on the main thread. Default min(CPUs, 4). Samples are identical either way.
    */
   readonly loaderWorkers?: number;
 }
@@ -140,7 +140,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const evalFn = evalFunction(task, cfg);
 
   const augment = parseAugment(o.augment ?? (isCls ? CLS_AUGMENT : SEG_AUGMENT));
-  const workers = o.loaderWorkers ?? availableParallelism();
+  const workers = o.loaderWorkers ?? Math.min(availableParallelism(), 4);
   // Started by the first load (inside the try below, whose finally stops it).
   const loading: { pool: SamplePool | null } = { pool: null };
   const inThread = (isCls ? clsLoad({ size: o.imgSize, augment }) : segLoad({ size: o.imgSize, augment, ...masks })) as LoadFn<Item>;
@@ -240,10 +240,10 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   }
   } finally {
     stop.dispose();
-    await loading.pool?.close();
     await step.release();
     await opt.close();
     await evalFn.release();
+    await loading.pool?.close();
   }
   return records;
 }

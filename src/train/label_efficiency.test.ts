@@ -147,6 +147,15 @@ describe('labelEfficiency (fake runner)', () => {
     assert.equal(retry.calls.length, 4);
     assert.equal(retry.calls[1]!.finetune.lr, 0.02);
     assert.ok(lines.some((l) => /no run had finished with the old options \(--lr-scratch 0\.0128, not --lr-scratch 0\.02\)/.test(l)), lines.join('\n'));
+    // A study recorded before --layer-decay-pretrained existed ran its pretrained arm at 0.65: that still matches.
+    const legacy = join(tmp, 'legacy');
+    await labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner);
+    const recorded = JSON.parse(readFileSync(join(legacy, 'options.json'), 'utf8')) as Record<string, unknown>;
+    delete recorded.layerDecayPretrained;
+    writeFileSync(join(legacy, 'options.json'), JSON.stringify(recorded));
+    assert.equal((await labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner)).runs.length, 4);
+    await assert.rejects(labelEfficiency(options({ seeds: [1], layerDecayPretrained: 1 }), legacy, quiet, fakeRunner().runner),
+      /run with --layer-decay-pretrained 0\.65, not --layer-decay-pretrained 1/);
     const scratchOnly = fakeRunner();
     await labelEfficiency(options({ weights: null, arms: ['scratch'], seeds: [1] }), join(tmp, 'z'), quiet, scratchOnly.runner);
     assert.deepEqual(scratchOnly.calls.map((c) => c.name), ['scratch-r0.5-s1', 'scratch-r1-s1']);

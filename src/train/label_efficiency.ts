@@ -217,6 +217,12 @@ function show(key: string, v: unknown): string {
   return `${FLAG[key] ?? key} ${value}`;
 }
 
+/**
+ * Options that studies recorded before they had their own key, with the value those studies used:
+ * before --layer-decay-pretrained, the pretrained arm always trained with layer decay 0.65.
+ */
+const LEGACY_DEFAULTS: Readonly<Record<string, unknown>> = { layerDecayPretrained: 0.65 };
+
 /** Names of the runs in OUT/runs that have finished (a test.json). */
 async function finishedRuns(out: string): Promise<string[]> {
   const runs = join(out, 'runs');
@@ -233,7 +239,7 @@ async function checkOptions(out: string, o: StudyOptions, log: (line: string) =>
   const path = join(out, 'options.json');
   const write = (): Promise<void> => writeFileAtomic(path, [Buffer.from(`${JSON.stringify(o, null, 2)}\n`)]);
   if (!existsSync(path)) return write();
-  const saved = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  const saved = { ...LEGACY_DEFAULTS, ...(JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>) };
   const now = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
   for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) {
     if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;

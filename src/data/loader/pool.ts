@@ -46,6 +46,10 @@ export class SamplePool {
   private readonly onWarning: ((msg: string) => void) | undefined;
   private nextId = 0;
   private closed = false;
+  /** Workers that failed or exited: never chosen again. */
+  private readonly dead = new Map<number, string>();
+  /** Resolves when no load is pending (set while close() drains). */
+  private drained: (() => void) | null = null;
 
   constructor(opts: SamplePoolOptions) {
     const { workers, onWarning, ...rest } = opts;
@@ -76,10 +80,22 @@ export class SamplePool {
     return (item, rng) => this.submit({ id: this.nextId++, kind: 'cls', item, seed: rng.state, opts: this.opts });
   }
 
-  /** Stops the workers; pending loads reject. */
-  async close(): Promise<void> {
+  /**
+   * Stops the workers. Loads already running are given up to `drainMs` to finish first (terminating a
+   * worker in the middle of a native decode is not safe for every library); any still pending then reject.
+   */
+  async close(drainMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pending.size > 0 && drainMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => { this.drained = resolve; }),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); }),
+      ]);
+      clearTimeout(timer);
+      this.drained = null;
+    }
     for (const [id, p] of this.pending) {
       p.reject(new Error('SamplePool: closed'));
       this.pending.delete(id);
@@ -89,8 +105,11 @@ export class SamplePool {
 
   private submit(req: WorkerRequest): Promise<Sample> {
     if (this.closed) return Promise.reject(new Error('SamplePool: closed'));
-    let best = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.load.get(i)! < this.load.get(best)!) best = i;
+    let best = -1;
+    for (let i = 0; i < this.workers.length; i++) {
+      if (!this.dead.has(i) && (best < 0 || this.load.get(i)! < this.load.get(best)!)) best = i;
+    }
+    if (best < 0) return Promise.reject(new Error(`SamplePool: every worker has stopped (${[...this.dead.values()].join('; ')})`));
     this.load.set(best, this.load.get(best)! + 1);
     if (this.pending.size === 0) for (const w of this.workers) w.ref();
     return new Promise<Sample>((resolve, reject) => {
@@ -104,7 +123,10 @@ export class SamplePool {
     if (p === undefined) return undefined;
     this.pending.delete(id);
     this.load.set(p.worker, this.load.get(p.worker)! - 1);
-    if (this.pending.size === 0) for (const w of this.workers) w.unref();
+    if (this.pending.size === 0) {
+      for (const w of this.workers) w.unref();
+      this.drained?.();
+    }
     return p;
   }
 
@@ -123,6 +145,7 @@ export class SamplePool {
   }
 
   private fail(worker: number, msg: string): void {
+    if (!this.dead.has(worker)) this.dead.set(worker, msg);
     for (const [id, p] of this.pending) if (p.worker === worker) this.done(id)?.reject(new Error(msg));
   }
 }
