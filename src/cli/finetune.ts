@@ -32,12 +32,13 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
       'weight-decay', 'warmup-epochs', 'clip', 'drop-path', 'val-every', 'seg-channels', 'head', 'augment', 'classes', 'accum-steps', 'class-weights', 'loader-workers'].map((k) => [k, { type: 'string' as const }]),
   ));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const loaderWorkers = values['loader-workers'] === undefined ? {} : { loaderWorkers: int(values['loader-workers'], 'loader-workers', 0, 0) };
   if (values.resume !== undefined) {
     // --loader-workers does not change the samples, so a resumed run may load with another count.
     const others = Object.keys(values).filter((k) => k !== 'resume' && k !== 'loader-workers');
     if (others.length) throw new UsageError(`--resume takes the run's own options; drop --${others[0]}`);
     const saved = await readRunOptions(str(values.resume, 'resume'));
-    await run(values['loader-workers'] === undefined ? saved : { ...saved, loaderWorkers: int(values['loader-workers'], 'loader-workers', 0, 0) }, progressLog(io));
+    await run({ ...saved, ...loaderWorkers }, progressLog(io));
     return;
   }
   const task = str(values.task, 'task');
@@ -78,6 +79,6 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
     segChannels: values['seg-channels'] === undefined ? 0 : int(values['seg-channels'], 'seg-channels', 0),
     ...(task === 'seg' ? { head, classes: int(values.classes, 'classes', 2, 2) } : { classWeights }),
     ...(values.augment === undefined ? {} : { augment: augmentArg(values.augment) }),
-    ...(values['loader-workers'] === undefined ? {} : { loaderWorkers: int(values['loader-workers'], 'loader-workers', 0, 0) }),
+    ...loaderWorkers,
   }, progressLog(io));
 }
