@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import type { Io } from './io.js';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
@@ -135,14 +134,13 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
     const loss: Tensor = mul(reduceMean(reduceSum(mul(logSoftmax(logits, 1), b.onehot!), [1])), -1);
     return { loss };
   }, threads ? { session: { threads } } : {});
-  const opt = new AdamW(ps, { clipNorm: 5, threads: threads ?? availableParallelism() });
+  const opt = new AdamW(ps, { clipNorm: 5 });
   const onehot = new Float32Array(batch * classes);
   for (let i = 0; i < batch; i++) onehot[i * classes + (i % classes)] = 1;
   const feeds = { pixel_values: randomPixels([batch, 3, ...cfg.imgSize], 1), onehot: { dtype: 'float32' as const, shape: [batch, classes], data: onehot } };
   const { first, total, graph, adam, loss } = await timeSteps(step, opt, steps, () => feeds);
   const ms = median(total);
   await step.release();
-  await opt.close();
   return {
     what: 'train', first_step_ms: first, median_ms_per_step: ms, min_ms_per_step: Math.min(...total), median_fwd_bwd_ms: median(graph), median_adamw_ms: median(adam),
     params_m: ps.size / 1e6, gflops: (3 * encoderFlops(cfg, batch)) / (ms / 1000) / 1e9, peak_rss_mb: rssMB(), final_loss: loss,
@@ -169,7 +167,7 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
   const frozen = (n: string): boolean => n === 'mask_token';
   const depth = cfg.depth;
   const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg), { frozen, ...(threads ? { session: { threads } } : {}) });
-  const opt = new AdamW(ps, { weightDecay: 0.05, clipNorm: 5, threads: threads ?? availableParallelism() });
+  const opt = new AdamW(ps, { weightDecay: 0.05, clipNorm: 5 });
   const labels = new Rng(2);
   const masks = Uint8Array.from({ length: batch * H * W }, () => labels.int(o.classes));
   const fixed = { pixel_values: randomPixels([batch, 3, H, W], 1), masks: { dtype: 'uint8' as const, shape: [batch, H, W], data: masks } };
@@ -179,7 +177,6 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
   const { first, total, graph, adam, loss } = await timeSteps(step, opt, steps, feeds);
   const ms = median(total);
   await step.release();
-  await opt.close();
   const weights = ps.slots.filter((s) => !s.spec.buffer);
   const params = weights.reduce((n, s) => n + s.size, 0);
   const trainable = weights.filter((s) => !frozen(s.spec.name)).reduce((n, s) => n + s.size, 0);
@@ -202,7 +199,7 @@ async function timeSteps(
 ): Promise<{ first: number; total: number[]; graph: number[]; adam: number[]; loss: number }> {
   const t0 = performance.now();
   let r: StepResult | undefined = await step.run(feeds());
-  await opt.update(r.grads, 1e-4, r.gradNorm);
+  opt.update(r.grads, 1e-4, r.gradNorm);
   const first = performance.now() - t0;
   const total: number[] = [];
   const graph: number[] = [];
@@ -213,7 +210,7 @@ async function timeSteps(
     const t = performance.now();
     r = await step.run(f);
     const t1 = performance.now();
-    await opt.update(r.grads, 1e-4, r.gradNorm);
+    opt.update(r.grads, 1e-4, r.gradNorm);
     const t2 = performance.now();
     total.push(t2 - t);
     graph.push(t1 - t);

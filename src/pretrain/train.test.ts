@@ -50,10 +50,9 @@ for (const fill of ['noise', 'token'] as const) test(`a tiny encoder + SimMIM de
     const r = await step.run(batch.feeds);
     assert.ok(Number.isFinite(r.loss) && Number.isFinite(r.gradNorm));
     hist.push({ loss: r.loss, spa: Number(r.extra.l_spa!.data[0]), freq: Number(r.extra.l_freq!.data[0]) });
-    await opt.update(r.grads, 2e-3, r.gradNorm);
+    opt.update(r.grads, 2e-3, r.gradNorm);
   }
   await step.release();
-  await opt.close();
   const [first, last] = [hist[0]!, hist[hist.length - 1]!];
   assert.ok(last.loss < 0.6 * first.loss, `loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)}`);
   assert.ok(last.spa < first.spa && last.freq < first.freq, `L_spa ${first.spa.toFixed(3)} → ${last.spa.toFixed(3)}, L_freq ${first.freq.toFixed(3)} → ${last.freq.toFixed(3)}`);

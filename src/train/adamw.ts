@@ -1,30 +1,7 @@
-import { Worker } from 'node:worker_threads';
-import type { KernelConsts, KernelRange } from './adamw_kernel.js';
-import { adamwKernel, binPack } from './adamw_kernel.js';
+import { adamwKernel } from './adamw_kernel.js';
+import type { AdamWWasmFn } from './adamw_wasm.js';
+import { instantiateAdamW } from './adamw_wasm.js';
 import type { ParamSet } from './param_set.js';
-
-type WorkerMessage =
-  | { readonly kind: 'init'; readonly p: SharedArrayBuffer; readonly m: SharedArrayBuffer; readonly v: SharedArrayBuffer }
-  /** `grads[i]` (transferred, not copied) holds the gradient of `ranges[i]`. */
-  | { readonly kind: 'step'; readonly ranges: readonly KernelRange[]; readonly grads: readonly ArrayBuffer[]; readonly consts: KernelConsts };
-
-/**
- * The worker's source: the same kernel functions, serialised, so it runs unchanged from dist/ or
- * under a TypeScript loader (a worker file would need one of its own).
- */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const adamwKernel = ${adamwKernel.toString()};
-let bufs = null;
-parentPort.on('message', (msg) => {
-  if (msg.kind === 'init') {
-    bufs = { p: new Float32Array(msg.p), m: new Float32Array(msg.m), v: new Float32Array(msg.v) };
-    return;
-  }
-  const k = msg.consts;
-  msg.ranges.forEach((r, i) => adamwKernel(bufs.p, new Float32Array(msg.grads[i]), 0, bufs.m, bufs.v, r.offset, r.size, k.b1, k.b2, r.decay, r.stepSize, r.invSqrtBc2, k.eps, k.clip));
-  parentPort.postMessage('done');
-});`;
 
 export interface AdamWOptions {
   readonly beta1?: number;
@@ -35,33 +12,21 @@ export interface AdamWOptions {
   /** Global-norm clipping threshold (0 or undefined: off). */
   readonly clipNorm?: number;
   /**
-   * Threads for the update (default 1: inline). With N > 1, m/v live in shared memory; the main thread
-   * updates one share of the parameters in place and N − 1 workers the others: their parameters go
-   * through a shared buffer (only those pages are ever touched), their gradients are transferred, so
-   * `update` takes ownership of the gradient arrays (they are detached afterwards).
+   * The update loop: 'wasm' (default where WebAssembly SIMD is available and the state fits wasm32's
+   * 4 GiB), float32 f32x4 as torch computes it; 'js', V8's scalar float64 loop, about 4× slower.
    */
-  readonly threads?: number;
+  readonly kernel?: 'wasm' | 'js';
 }
 
-interface Pool {
-  readonly workers: Worker[];
-  readonly p: Float32Array;
-}
-
-/** A kernel range (one whole parameter) with its gradient. */
-interface GradRange extends KernelRange {
-  readonly g: Float32Array;
-}
-
-/** g's data as a transferable ArrayBuffer of exactly its bytes (zero-copy when g owns its buffer). */
-function ownBuffer(g: Float32Array): ArrayBuffer {
-  const b = g.buffer;
-  if (b instanceof ArrayBuffer && g.byteOffset === 0 && g.byteLength === b.byteLength) return b;
-  return g.slice().buffer as ArrayBuffer;
-}
-
-function shared(n: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(n * 4));
+/**
+ * The wasm kernel and its memory: m at [0, n), v at [n, 2n), then one parameter's values and its
+ * gradient (scratch of the largest parameter's size each), in float32 elements.
+ */
+interface WasmState {
+  readonly adamw: AdamWWasmFn;
+  readonly f32: Float32Array;
+  readonly pScratch: number;
+  readonly gScratch: number;
 }
 
 export interface AdamWState {
@@ -75,8 +40,7 @@ export interface AdamWState {
 
 /**
  * AdamW with decoupled weight decay (torch.optim.AdamW semantics), per-parameter lr multipliers and
- * decay flags, and global-norm gradient clipping; one fused loop over the flat parameter buffer,
- * optionally split across worker threads.
+ * decay flags, and global-norm gradient clipping; one fused SIMD loop per parameter (see AdamWOptions).
  */
 export class AdamW {
   readonly m: Float32Array;
@@ -88,16 +52,27 @@ export class AdamW {
   readonly eps: number;
   readonly weightDecay: number;
   readonly clipNorm: number;
-
-  private readonly pool: Pool | null;
+  /** The update loop in use (the wasm one unless asked otherwise or unavailable). */
+  readonly kernel: 'wasm' | 'js';
+  private readonly wasm: WasmState | null;
 
   constructor(readonly params: ParamSet, opts: AdamWOptions = {}) {
-    const threads = opts.threads ?? 1;
     const n = params.size;
-    this.m = threads > 1 ? shared(n) : new Float32Array(n);
-    this.v = threads > 1 ? shared(n) : new Float32Array(n);
+    const largest = Math.max(0, ...params.slots.map((s) => s.size));
+    const inst = opts.kernel === 'js' ? null : instantiateAdamW(4 * (2 * n + 2 * largest));
+    if (opts.kernel === 'wasm' && !inst) throw new Error(`the wasm AdamW kernel is unavailable here (no WebAssembly SIMD, or ${n} parameters exceed wasm32's 4 GiB)`);
+    if (inst) {
+      const f32 = new Float32Array(inst.memory.buffer);
+      this.wasm = { adamw: inst.adamw, f32, pScratch: 2 * n, gScratch: 2 * n + largest };
+      this.m = f32.subarray(0, n);
+      this.v = f32.subarray(n, 2 * n);
+    } else {
+      this.wasm = null;
+      this.m = new Float32Array(n);
+      this.v = new Float32Array(n);
+    }
+    this.kernel = this.wasm ? 'wasm' : 'js';
     this.paramSteps = new Float64Array(params.slots.length);
-    this.pool = threads > 1 ? this.startPool(threads) : null;
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
@@ -122,75 +97,37 @@ export class AdamW {
    * pre-clipping global gradient norm (pass it when already known, e.g. TrainStep's `gradNorm`, to
    * skip a pass over the gradients).
    */
-  async update(grads: ReadonlyMap<string, Float32Array>, lr: number, gradNorm?: number): Promise<number> {
+  update(grads: ReadonlyMap<string, Float32Array>, lr: number, gradNorm?: number): number {
     const norm = gradNorm ?? AdamW.gradNorm(grads);
     if (!Number.isFinite(norm)) throw new Error(`gradient norm is ${norm}`);
+    for (const slot of this.params.slots) {
+      const g = grads.get(slot.spec.name);
+      if (g && g.length !== slot.size) throw new Error(`gradient for ${slot.spec.name} has ${g.length} values, expected ${slot.size}`);
+    }
     this.t++;
-    const consts: KernelConsts = {
-      b1: this.beta1,
-      b2: this.beta2,
-      eps: this.eps,
-      clip: this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / (norm + 1e-6) : 1,
-    };
-    const ranges: GradRange[] = [];
+    const clip = this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / (norm + 1e-6) : 1;
+    const p = this.params.flat;
     this.params.slots.forEach((slot, si) => {
       const g = grads.get(slot.spec.name);
       if (!g) return;
-      if (g.length !== slot.size) throw new Error(`gradient for ${slot.spec.name} has ${g.length} values, expected ${slot.size}`);
       const t = ++this.paramSteps[si]!;
       const a = lr * slot.lrScale;
-      ranges.push({
-        offset: slot.offset, size: slot.size, decay: slot.decay ? 1 - a * this.weightDecay : 1,
-        stepSize: a / (1 - this.beta1 ** t), invSqrtBc2: 1 / Math.sqrt(1 - this.beta2 ** t), g,
-      });
+      const decay = slot.decay ? 1 - a * this.weightDecay : 1;
+      const stepSize = a / (1 - this.beta1 ** t);
+      const invSqrtBc2 = 1 / Math.sqrt(1 - this.beta2 ** t);
+      const { offset, size } = slot;
+      const w = this.wasm;
+      if (!w) {
+        adamwKernel(p, g, 0, this.m, this.v, offset, size, this.beta1, this.beta2, decay, stepSize, invSqrtBc2, this.eps, clip);
+        return;
+      }
+      // p and g visit the wasm memory (m and v live there); the kernel takes byte offsets.
+      w.f32.set(p.subarray(offset, offset + size), w.pScratch);
+      w.f32.set(g, w.gScratch);
+      w.adamw(4 * w.pScratch, 4 * w.gScratch, 4 * offset, 4 * (this.m.length + offset), size, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, decay, stepSize, invSqrtBc2, this.eps, clip);
+      p.set(w.f32.subarray(w.pScratch, w.pScratch + size), offset);
     });
-    const shares = binPack(ranges, (this.pool?.workers.length ?? 0) + 1);
-    const others = this.pool ? this.startShares(this.pool, shares.slice(1), consts) : Promise.resolve();
-    const p = this.params.flat;
-    for (const r of shares[0]!) {
-      adamwKernel(p, r.g, 0, this.m, this.v, r.offset, r.size, consts.b1, consts.b2, r.decay, r.stepSize, r.invSqrtBc2, consts.eps, consts.clip);
-    }
-    await others;
-    if (this.pool) for (const share of shares.slice(1)) for (const r of share) p.set(this.pool.p.subarray(r.offset, r.offset + r.size), r.offset);
     return norm;
-  }
-
-  private startPool(threads: number): Pool {
-    const n = this.params.size;
-    const pool: Pool = { workers: [], p: shared(n) };
-    for (let i = 1; i < threads; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
-      w.unref();
-      const init: WorkerMessage = { kind: 'init', p: pool.p.buffer as SharedArrayBuffer, m: this.m.buffer as SharedArrayBuffer, v: this.v.buffer as SharedArrayBuffer };
-      w.postMessage(init);
-      pool.workers.push(w);
-    }
-    return pool;
-  }
-
-  /** Copy the workers' parameters into shared memory, hand them their gradients, start them. */
-  private startShares(pool: Pool, shares: readonly GradRange[][], consts: KernelConsts): Promise<void> {
-    const p = this.params.flat;
-    for (const share of shares) for (const r of share) pool.p.set(p.subarray(r.offset, r.offset + r.size), r.offset);
-    return Promise.all(pool.workers.map((w, i) => new Promise<void>((resolve, reject) => {
-      const cleanup = (): void => { w.off('message', onDone); w.off('error', onError); w.off('exit', onExit); w.unref(); };
-      const onError = (e: Error): void => { cleanup(); reject(new Error(`AdamW worker failed: ${e.message}`)); };
-      const onExit = (code: number): void => { cleanup(); reject(new Error(`AdamW worker exited (code ${code}) during an update`)); };
-      const onDone = (): void => { cleanup(); resolve(); };
-      w.ref(); // keep the process alive while a share is in flight
-      w.once('message', onDone);
-      w.once('error', onError);
-      w.once('exit', onExit);
-      const ranges: KernelRange[] = shares[i]!.map(({ offset, size, decay, stepSize, invSqrtBc2 }) => ({ offset, size, decay, stepSize, invSqrtBc2 }));
-      const grads = shares[i]!.map(({ g }) => ownBuffer(g));
-      const msg: WorkerMessage = { kind: 'step', ranges, grads, consts };
-      w.postMessage(msg, grads);
-    }))).then(() => undefined);
-  }
-
-  /** Stop the worker threads (if any). */
-  async close(): Promise<void> {
-    if (this.pool) await Promise.all(this.pool.workers.map((w) => w.terminate()));
   }
 
   /** A copy of the optimizer state (safe to save while training goes on). */

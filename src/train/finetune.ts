@@ -136,7 +136,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     log(`class weights ${classWeights.map((w) => w.toFixed(3)).join(', ')} (inverse frequency)`);
   }
   const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg, classWeights ? { classWeights } : {}), { frozen: (n) => n === 'mask_token' });
-  const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
+  const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const evalFn = evalFunction(task, cfg);
 
   const augment = parseAugment(o.augment ?? (isCls ? CLS_AUGMENT : SEG_AUGMENT));
@@ -200,7 +200,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       // A step every `accum` batches, and one for the epoch's last (possibly smaller) group.
       if (acc.count === accum || batchIndex === batchesPerEpoch) {
         const single = acc.count === 1; // then the graph's own gradient norm is the norm of the step
-        await updateOrStop(opt, acc.take(), lrAt(Math.min(globalStep, total - 1)), single ? r.gradNorm : undefined, o.out, epoch, globalStep);
+        updateOrStop(opt, acc.take(), lrAt(Math.min(globalStep, total - 1)), single ? r.gradNorm : undefined, o.out, epoch, globalStep);
         globalStep++;
       }
       lossSum += r.loss * b;
@@ -241,7 +241,6 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   } finally {
     stop.dispose();
     await step.release();
-    await opt.close();
     await evalFn.release();
     await loading.pool?.close();
   }

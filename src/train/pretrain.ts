@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
@@ -98,7 +97,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const ps = new ParamSet(specs, new Map(specs.map((s) => [s.name, loaded.get(s.name) ?? initialise(s.shape, s.init, rng)])));
   applyNoDecay(ps);
   const step = new TrainStep(nodeBackend, ps, mimLossFn(cfg, objective), { frozen: mimFrozen(objective) });
-  const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm, threads: availableParallelism() });
+  const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const loader = new PretrainLoader(sources, pretrainLoad({ imgSize: o.imgSize }), {
     batchSize: o.batchSize, balance: o.balance, seed: o.seed, ...(o.epochLength > 0 ? { length: o.epochLength } : {}),
   });
@@ -153,7 +152,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const r = await step.run({ ...mim.feeds, ...dropPathMasks(rates, dpRng, b) });
         if (!Number.isFinite(r.loss)) throw nonFiniteStop(o.out, `loss is ${r.loss}`, epoch, globalStep);
         lr = lrAt(Math.min(globalStep, total - 1));
-        await updateOrStop(opt, r.grads, lr, r.gradNorm, o.out, epoch, globalStep);
+        updateOrStop(opt, r.grads, lr, r.gradNorm, o.out, epoch, globalStep);
         globalStep++;
         seen += b;
         sums.loss += r.loss * b;
@@ -193,7 +192,6 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   } finally {
     stop.dispose();
     await step.release();
-    await opt.close();
     await preview?.release();
   }
   return records;

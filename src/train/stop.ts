@@ -17,12 +17,12 @@ export function nonFiniteStop(out: string, what: string, epoch: number, step: nu
 }
 
 /** `opt.update`, with a non-finite gradient norm reported as {@link nonFiniteStop}. */
-export async function updateOrStop(
+export function updateOrStop(
   opt: AdamW, grads: ReadonlyMap<string, Float32Array>, lr: number, gradNorm: number | undefined, out: string, epoch: number, step: number,
-): Promise<void> {
+): void {
   const norm = gradNorm ?? AdamW.gradNorm(grads);
   if (!Number.isFinite(norm)) throw nonFiniteStop(out, `gradient norm is ${norm}`, epoch, step);
-  await opt.update(grads, lr, norm);
+  opt.update(grads, lr, norm);
 }
 
 /** Ctrl-C / SIGTERM while a run trains: set `requested`, and the loop stops at its next safe point. */
@@ -32,6 +32,7 @@ export class StopOnSignal {
 
   constructor(out: string, log: (line: string) => void) {
     this.handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => [sig, (): void => {
+      if (this.requested) return; // e.g. Ctrl-C delivered both by the terminal and by the bin/usfm.js launcher
       this.requested = true;
       log(`${sig}: stopping after this step and saving ${out} (continue with --resume ${out})`);
     }]);

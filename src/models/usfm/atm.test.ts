@@ -146,7 +146,7 @@ test('USFM + ATM trains end to end: the ATM loss falls, eval-mode scores segment
     const { x, y } = batch(4, 10 + i);
     const r = await step.run({ pixel_values: x, labels: y });
     losses.push(r.loss);
-    await opt.update(r.grads, 2e-3, r.gradNorm);
+    opt.update(r.grads, 2e-3, r.gradNorm);
   }
   await step.release();
   const first = (losses[0]! + losses[1]! + losses[2]!) / 3;
