@@ -1,5 +1,44 @@
 #!/usr/bin/env node
 // The `usfm` command. Runs the compiled build (npm ci builds it via the `prepare` script).
-import { main } from '../dist/cli/main.js';
+//
+// On Linux with glibc it first re-executes itself once with two malloc tunables. Every training step
+// receives its gradients from onnxruntime as fresh buffers (hundreds of MB for ViT-B); glibc hands
+// such memory back to the kernel when it is freed and takes it again, page by page, on the next step.
+// Faulting fresh pages costs ~20 µs per 4 KiB page on some VMs (~4 s per GB), so the step pays it
+// every time. Keeping freed memory in the heap (no trimming) and serving buffers up to 32 MB from
+// it makes them reusable. Set USFM_MALLOC_TUNING=0 (or either variable yourself) to opt out.
+import { spawn } from 'node:child_process';
 
-process.exitCode = await main(process.argv.slice(2));
+const TUNABLES = { MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '68719476736' };
+
+function wantsReexec() {
+  if (process.platform !== 'linux' || process.env.USFM_MALLOC_TUNING === '0') return false;
+  if (Object.keys(TUNABLES).some((k) => process.env[k] !== undefined)) return false;
+  const header = process.report?.getReport?.().header;
+  return Boolean(header && header.glibcVersionRuntime);
+}
+
+if (wantsReexec()) {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...TUNABLES },
+  });
+  // Ctrl-C reaches both processes through the terminal; a signal sent to this pid alone is passed on.
+  const forward = (sig) => () => child.kill(sig);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, forward(sig));
+  child.on('error', (e) => {
+    console.error(`usfm: cannot start ${process.execPath}: ${e.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(process.argv.slice(2));
+}
