@@ -16,6 +16,7 @@ import { atmDims, defaultAtmOutIndices } from '../models/usfm/atm.js';
 import { defaultOutIndices } from '../models/usfm/upernet.js';
 import { initialise } from '../nn/init.js';
 import { nodeBackend } from '../runtime/node.js';
+import type { SessionOptions } from '../runtime/types.js';
 import { AdamW } from '../train/adamw.js';
 import { dropPathMasks, dropPathRates } from '../train/drop_path.js';
 import type { SegHead, TaskSpec } from '../train/evaluate.js';
@@ -28,11 +29,13 @@ import { taskLoss } from '../train/task_loss.js';
 import { imgSize, int, modelName, num, parse } from './args.js';
 import { UsageError } from './errors.js';
 
-export const benchHelp = `usfm bench embed|train|seg [--model vit-b] [--img-size 224|512] [--batch 1|8|2] [--steps N] [--threads T] [--json]
+export const benchHelp = `usfm bench embed|train|seg [--model vit-b] [--img-size 224|512] [--batch 1|8|2] [--steps N] [--threads T] [--profile PREFIX] [--json]
     seg only: [--head upernet|atm] [--classes 2] [--seg-channels 0] [--drop-path 0.1]
   Median time per step (train: encoder + linear head; seg: the \`usfm finetune --task seg\` step, encoder +
   UPerNet or ATM head and its loss; both split into the forward+backward graph and AdamW) or per image
-  (embed), first-step (compile) time, GFLOP/s, peak RSS. Random weights and batch; seg defaults 512, batch 2.`;
+  (embed), first-step (compile) time, GFLOP/s, peak RSS. Random weights and batch; seg defaults 512, batch 2.
+  --profile PREFIX writes onnxruntime's per-node profile (PREFIX_<date>.json, all runs); bench/profile_ops.mjs
+  sums it by op type.`;
 
 /** Forward FLOPs of the encoder (multiply-add = 2). */
 export function encoderFlops(cfg: UsfmConfig, batch: number): number {
@@ -99,9 +102,8 @@ function randomPixels(shape: readonly number[], seed: number): HostTensor<'float
 
 const rssMB = (): number => process.resourceUsage().maxRSS / 1024;
 
-async function benchEmbed(cfg: UsfmConfig, batch: number, steps: number, threads?: number): Promise<Record<string, number | string>> {
+async function benchEmbed(cfg: UsfmConfig, batch: number, steps: number, session: SessionOptions): Promise<Record<string, number | string>> {
   const enc = UsfmEncoder.random(cfg, 0);
-  const session = threads ? { threads } : undefined;
   const model = new UsfmEncoder(cfg, enc.params, [], { backend: nodeBackend, session });
   const x = randomPixels([batch, 3, ...cfg.imgSize], 1);
   const t0 = performance.now();
@@ -122,7 +124,7 @@ async function benchEmbed(cfg: UsfmConfig, batch: number, steps: number, threads
   };
 }
 
-async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads?: number): Promise<Record<string, number | string>> {
+async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, session: SessionOptions): Promise<Record<string, number | string>> {
   const classes = 3;
   const specs = [...encoderSpecs(cfg), { name: 'head.weight', shape: [classes, cfg.embedDim], init: truncNormal(0.02), decay: true }, { name: 'head.bias', shape: [classes], init: zeros, decay: false }];
   const rng = new Rng(0);
@@ -133,7 +135,7 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
     const logits = linear(vb.pp('head'), pooled, cfg.embedDim, classes);
     const loss: Tensor = mul(reduceMean(reduceSum(mul(logSoftmax(logits, 1), b.onehot!), [1])), -1);
     return { loss };
-  }, threads ? { session: { threads } } : {});
+  }, { session });
   const opt = new AdamW(ps, { clipNorm: 5 });
   const onehot = new Float32Array(batch * classes);
   for (let i = 0; i < batch; i++) onehot[i * classes + (i % classes)] = 1;
@@ -153,7 +155,7 @@ async function benchTrain(cfg: UsfmConfig, batch: number, steps: number, threads
  * no-decay parameter groups, fresh drop-path masks every step, one TrainStep graph and AdamW (weight
  * decay 0.05, clip 5); random initialisation, random pixels and labels.
  */
-async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads: number | undefined, o: SegBenchOptions): Promise<Record<string, number | string>> {
+async function benchSeg(base: UsfmConfig, batch: number, steps: number, session: SessionOptions, o: SegBenchOptions): Promise<Record<string, number | string>> {
   const cfg: UsfmConfig = { ...base, dropPath: o.dropPath, sharedRelPos: false };
   const [H, W] = cfg.imgSize;
   const task: TaskSpec = { task: 'seg', classes: o.classes, imgSize: H, segChannels: o.channels || cfg.embedDim, head: o.head };
@@ -166,7 +168,7 @@ async function benchSeg(base: UsfmConfig, batch: number, steps: number, threads:
   applyNoDecay(ps);
   const frozen = (n: string): boolean => n === 'mask_token';
   const depth = cfg.depth;
-  const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg), { frozen, ...(threads ? { session: { threads } } : {}) });
+  const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg), { frozen, session });
   const opt = new AdamW(ps, { weightDecay: 0.05, clipNorm: 5 });
   const labels = new Rng(2);
   const masks = Uint8Array.from({ length: batch * H * W }, () => labels.int(o.classes));
@@ -222,7 +224,7 @@ async function timeSteps(
 export async function bench(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
     model: { type: 'string' }, 'img-size': { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' },
-    threads: { type: 'string' }, json: { type: 'boolean' },
+    threads: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean' },
     head: { type: 'string' }, classes: { type: 'string' }, 'seg-channels': { type: 'string' }, 'drop-path': { type: 'string' },
   });
   const what = positionals[0];
@@ -234,7 +236,10 @@ export async function bench(argv: readonly string[], io: Io): Promise<void> {
   const cfg = makeConfig(name, { imgSize: imgSize(values['img-size']) ?? (seg ? [512, 512] : [224, 224]) });
   const batch = int(values.batch, 'batch', what === 'train' ? 8 : seg ? 2 : 1);
   const steps = int(values.steps, 'steps', what === 'embed' ? 10 : 5);
-  const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1);
+  const session: SessionOptions = {
+    ...(values.threads === undefined ? {} : { threads: int(values.threads, 'threads', 1) }),
+    ...(typeof values.profile === 'string' ? { profilePrefix: values.profile } : {}),
+  };
   let r: Record<string, number | string>;
   if (seg) {
     const head = values.head ?? 'upernet';
@@ -245,9 +250,9 @@ export async function bench(argv: readonly string[], io: Io): Promise<void> {
     };
     if (o.classes > 256) throw new UsageError('--classes must be at most 256');
     if (head === 'atm' && values['seg-channels'] !== undefined) throw new UsageError('--seg-channels is for --head upernet');
-    r = await benchSeg(cfg, batch, steps, threads, o);
+    r = await benchSeg(cfg, batch, steps, session, o);
   } else {
-    r = what === 'embed' ? await benchEmbed(cfg, batch, steps, threads) : await benchTrain(cfg, batch, steps, threads);
+    r = what === 'embed' ? await benchEmbed(cfg, batch, steps, session) : await benchTrain(cfg, batch, steps, session);
   }
   const result = { model: name, img_size: cfg.imgSize.join('x'), batch, steps, ...r };
   if (values.json) io.out(`${JSON.stringify(result)}\n`);
