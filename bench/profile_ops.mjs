@@ -5,16 +5,28 @@
 // its share of the kernel time, and the node count. --skip-runs drops the first runs (warm-up).
 import { readFileSync } from 'node:fs';
 
+const usage = 'usage: node bench/profile_ops.mjs PROFILE.json [--skip-runs 1] [--top 25]';
 const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith('--'));
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? dflt : Number(args[i + 1]);
-};
-if (!file) {
-  console.error('usage: node bench/profile_ops.mjs PROFILE.json [--skip-runs 1] [--top 25]');
+const opts = { 'skip-runs': 1, top: 25 };
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  const name = args[i].startsWith('--') ? args[i].slice(2) : null;
+  if (name === null) {
+    files.push(args[i]);
+    continue;
+  }
+  const v = Number(args[++i]);
+  if (!(name in opts) || !Number.isInteger(v) || v < 0) {
+    console.error(`--${name} ${args[i] ?? ''}: expected --skip-runs N or --top N (integers ≥ 0)\n${usage}`);
+    process.exit(2);
+  }
+  opts[name] = v;
+}
+if (files.length !== 1) {
+  console.error(usage);
   process.exit(2);
 }
+const file = files[0];
 let events;
 try {
   events = JSON.parse(readFileSync(file, 'utf8'));
@@ -22,8 +34,8 @@ try {
   console.error(`${file}: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 }
-const skip = opt('skip-runs', 1);
-const top = opt('top', 25);
+const skip = opts['skip-runs'];
+const top = opts.top;
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
 const kept = runs.slice(skip);
 if (kept.length === 0) {

@@ -236,6 +236,7 @@ export async function bench(argv: readonly string[], io: Io): Promise<void> {
   const cfg = makeConfig(name, { imgSize: imgSize(values['img-size']) ?? (seg ? [512, 512] : [224, 224]) });
   const batch = int(values.batch, 'batch', what === 'train' ? 8 : seg ? 2 : 1);
   const steps = int(values.steps, 'steps', what === 'embed' ? 10 : 5);
+  if (values.profile === '') throw new UsageError('--profile needs a file prefix, e.g. --profile /tmp/train');
   const session: SessionOptions = {
     ...(values.threads === undefined ? {} : { threads: int(values.threads, 'threads', 1) }),
     ...(typeof values.profile === 'string' ? { profilePrefix: values.profile } : {}),

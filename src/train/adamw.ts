@@ -136,10 +136,11 @@ export class AdamW {
   }
 
   restore(s: AdamWState): void {
-    if (s.m.length !== this.m.length || s.v.length !== this.v.length) throw new Error('optimizer state does not match the parameters');
+    if (s.m.length !== this.m.length || s.v.length !== this.v.length || s.paramSteps.length !== this.paramSteps.length) {
+      throw new Error('optimizer state does not match the parameters');
+    }
     this.m.set(s.m);
     this.v.set(s.v);
-    if (s.paramSteps.length !== this.paramSteps.length) throw new Error('optimizer state does not match the parameters');
     this.paramSteps.set(s.paramSteps);
     this.t = s.step;
   }
