@@ -13,7 +13,8 @@ export interface AdamWOptions {
   readonly clipNorm?: number;
   /**
    * The update loop: 'wasm' (default where WebAssembly SIMD is available and the state fits wasm32's
-   * 4 GiB), float32 f32x4 as torch computes it; 'js', V8's scalar float64 loop, about 4× slower.
+   * 4 GiB), float32 f32x4 as torch computes it; 'js', V8's scalar float64 loop (the whole ViT-B update
+   * ~3× slower).
    */
   readonly kernel?: 'wasm' | 'js';
 }
