@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A small ablation of the pretraining objective (issue: "pick defaults by a small ablation"). Each variant
+# pretrains a vit-t from random init for the same short budget on the training splits of ../shared/data,
+# then its encoder is evaluated twice, without touching val/test images during pretraining:
+#  - frozen features on BUSI: class-balanced logistic regression and cosine k-NN (bench/linear_probe.ts),
+#  - fine-tuning on 20 % of the HC18 training labels (UPerNet 64 ch, same seed and lr for every arm),
+#    test Dice on other patients (usfm eval).
+# Random init ("none") gets the same two evaluations. One line of JSON per arm goes to OUT/results.jsonl.
+#
+#   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
+#
+# Variants: both (branch 1,1,1: the default), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with
+# λ = 0), mask04 / mask075 (both, spatial mask ratio 0.4 / 0.75). Needs npm run build (runs bin/usfm.js).
+set -euo pipefail
+out=${1:?usage: bench/pretrain_ablation.sh OUT [--epochs E] [--epoch-length N] [--variants LIST]}; shift
+epochs=8; len=1024; variants=none,both,spatial,frequency; ft_epochs=15
+while [ $# -gt 0 ]; do
+  case $1 in
+    --epochs) epochs=$2; shift 2 ;;
+    --epoch-length) len=$2; shift 2 ;;
+    --variants) variants=$2; shift 2 ;;
+    --ft-epochs) ft_epochs=$2; shift 2 ;;
+    *) echo "bench/pretrain_ablation.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+here=$(cd "$(dirname "$0")/.." && pwd)
+data=${USFM_DATA:-$here/../shared/data}
+for d in "$data/Seg/hc18" "$data/Cls/busi" "$data/Unlabeled/fetal_head"; do
+  [ -d "$d" ] || { echo "bench/pretrain_ablation.sh: $d: not found (set USFM_DATA)" >&2; exit 2; }
+done
+usfm() { node "$here/bin/usfm.js" "$@"; }
+mkdir -p "$out"
+for v in ${variants//,/ }; do
+  case $v in
+    none) flags=() ;;
+    both) flags=(--branch 1,1,1) ;;
+    spatial) flags=(--branch 1,0,0) ;;
+    frequency) flags=(--branch 0,1,0) ;;
+    nofreqloss) flags=(--branch 1,1,1 --lambda-freq 0) ;;
+    mask04) flags=(--branch 1,1,1 --mask-ratio 0.4) ;;
+    mask075) flags=(--branch 1,1,1 --mask-ratio 0.75) ;;
+    *) echo "bench/pretrain_ablation.sh: unknown variant $v" >&2; exit 2 ;;
+  esac
+  enc=none
+  if [ "$v" != none ]; then
+    run=$out/pretrain-$v
+    if [ ! -f "$run/encoder.safetensors" ] || ! grep -q "\"epoch\":$epochs[,}]" "$run/metrics.jsonl" 2>/dev/null; then
+      if [ -f "$run/last.safetensors" ]; then usfm pretrain --resume "$run"
+      else
+        usfm pretrain --data "$data/Seg/hc18,$data/Cls/busi,$data/Unlabeled/fetal_head" --model vit-t --img-size 224 \
+          --epochs "$epochs" --epoch-length "$len" --warmup-epochs 1 --grid-every "$epochs" --out "$run" "${flags[@]}"
+      fi
+    fi
+    enc=$run/encoder.safetensors
+  fi
+  probe=$(node --import tsx "$here/bench/linear_probe.ts" --data "$data/Cls/busi" --weights "$enc")
+  ft=$out/ft-hc18-$v
+  if [ ! -f "$ft/eval.json" ]; then
+    rm -rf "$ft"
+    usfm finetune --task seg --data "$data/Seg/hc18" --weights "$enc" --model vit-t --label-ratio 0.2 --epochs "$ft_epochs" \
+      --lr 0.0128 --layer-decay 1 --seg-channels 64 --val-every 5 --seed 1 --out "$ft" >"$ft.log" 2>&1
+    usfm eval --run "$ft" --data "$data/Seg/hc18" --json >"$ft/eval.json.tmp" && mv "$ft/eval.json.tmp" "$ft/eval.json"
+  fi
+  node -e '
+    const [v, flags, probe, evalPath, pre] = process.argv.slice(1);
+    const fs = require("fs");
+    const e = JSON.parse(fs.readFileSync(evalPath, "utf8"));
+    const last = pre ? fs.readFileSync(pre, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined).pop() : null;
+    console.log(JSON.stringify({ variant: v, flags, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary, hc18_checkpoint: e.weights }));
+  ' "$v" "${flags[*]:-}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || echo "$out/pretrain-$v/metrics.jsonl")" >>"$out/results.jsonl"
+  tail -n 1 "$out/results.jsonl"
+done
