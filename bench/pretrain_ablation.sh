@@ -10,7 +10,8 @@
 #   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
 #
 # Variants: both (branch 1,1,1: the default), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with
-# λ = 0), mask04 / mask075 (both, spatial mask ratio 0.4 / 0.75). Needs npm run build (runs bin/usfm.js).
+# λ = 0), mask04 / mask075 (both, spatial mask ratio 0.4 / 0.75), or NAME=PATH: an existing encoder checkpoint
+# evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
 set -euo pipefail
 out=${1:?usage: bench/pretrain_ablation.sh OUT [--epochs E] [--epoch-length N] [--variants LIST]}; shift
 epochs=8; len=1024; variants=none,both,spatial,frequency; ft_epochs=15
@@ -31,7 +32,9 @@ done
 usfm() { node "$here/bin/usfm.js" "$@"; }
 mkdir -p "$out"
 for v in ${variants//,/ }; do
+  enc=none; ckpt=
   case $v in
+    *=*) ckpt=${v#*=}; v=${v%%=*}; flags=(); [ -f "$ckpt" ] || { echo "bench/pretrain_ablation.sh: $ckpt: not found" >&2; exit 2; } ;;
     none) flags=() ;;
     both) flags=(--branch 1,1,1) ;;
     spatial) flags=(--branch 1,0,0) ;;
@@ -41,8 +44,8 @@ for v in ${variants//,/ }; do
     mask075) flags=(--branch 1,1,1 --mask-ratio 0.75) ;;
     *) echo "bench/pretrain_ablation.sh: unknown variant $v" >&2; exit 2 ;;
   esac
-  enc=none
-  if [ "$v" != none ]; then
+  if [ -n "$ckpt" ]; then enc=$ckpt
+  elif [ "$v" != none ]; then
     run=$out/pretrain-$v
     if [ ! -f "$run/encoder.safetensors" ] || ! grep -q "\"epoch\":$epochs[,}]" "$run/metrics.jsonl" 2>/dev/null; then
       if [ -f "$run/last.safetensors" ]; then usfm pretrain --resume "$run"
@@ -67,6 +70,6 @@ for v in ${variants//,/ }; do
     const e = JSON.parse(fs.readFileSync(evalPath, "utf8"));
     const last = pre ? fs.readFileSync(pre, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined).pop() : null;
     console.log(JSON.stringify({ variant: v, flags, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary, hc18_checkpoint: e.weights }));
-  ' "$v" "${flags[*]:-}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || echo "$out/pretrain-$v/metrics.jsonl")" >>"$out/results.jsonl"
+  ' "$v" "${ckpt:-${flags[*]:-}}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || [ -n "$ckpt" ] || echo "$out/pretrain-$v/metrics.jsonl")" >>"$out/results.jsonl"
   tail -n 1 "$out/results.jsonl"
 done
