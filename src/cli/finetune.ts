@@ -18,7 +18,7 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
   --weights defaults to 'bundled' (our pretrained ViT-T, weights/README.md) for vit-t; other models need a checkpoint or none.
-  --lr / --layer-decay defaults: with bundled or none 2e-2 (cls) / 1.28e-2 (seg) and no layer decay (measured best here);
+  --lr / --layer-decay defaults: 1.28e-2 (seg) and no layer decay with bundled or none; cls 2e-2 (bundled) / 6.4e-2 (none) (measured best here);
     with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65.
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
     averages the gradients of K batches per optimizer step. --seg-channels defaults

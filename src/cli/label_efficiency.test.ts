@@ -29,7 +29,8 @@ describe('usfm label-efficiency arguments', () => {
     const seg = { task: 'seg', data: 'd', out: 'o' };
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'bundled' })), [1.28e-2, 1, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
-    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 2e-2]);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 6.4e-2]);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'bundled' })), [2e-2, 1, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
     assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
     assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);
