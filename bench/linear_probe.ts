@@ -17,6 +17,7 @@ import { loadImageTensor, stackBatch } from '../src/data/index.js';
 import { clsMetrics } from '../src/metrics/cls.js';
 import { isModelName, makeConfig } from '../src/models/usfm/config.js';
 import { loadUsfm, UsfmEncoder } from '../src/models/usfm/model.js';
+import { balancedClassWeights, classCounts } from '../src/train/task_loss.js';
 
 const { values } = parseArgs({ options: {
   data: { type: 'string' }, weights: { type: 'string' }, 'img-size': { type: 'string', default: '224' },
@@ -36,7 +37,7 @@ async function featuresOf(split: Split): Promise<{ f: Features; classes: readonl
   const bs = Number(values.batch);
   for (let i = 0; i < ds.items.length; i += bs) {
     const imgs = await Promise.all(ds.items.slice(i, i + bs).map((it) => loadImageTensor(it.path, [size, size])));
-    const r = await enc.embed(stackBatch(imgs.map((t) => ({ dtype: 'float32' as const, shape: t.shape, data: t.data }))));
+    const r = await enc.embed(stackBatch(imgs));
     const c = r.pooled.shape[1]!;
     for (let b = 0; b < imgs.length; b++) x.push(r.pooled.data.slice(b * c, (b + 1) * c));
   }
@@ -60,10 +61,10 @@ for (const v of train.x) for (let d = 0; d < D; d++) sd[d]! += (v[d]! - mean[d]!
 const norm = (f: Features): Float64Array[] => f.x.map((v) => Float64Array.from(v, (a, d) => (a - mean[d]!) / Math.sqrt(sd[d]! + 1e-8)));
 const [xtr, xva, xte] = [norm(train), norm(val), norm(test)];
 
-// Inverse class frequency weights (mean 1 over the training samples).
-const count = new Array<number>(K).fill(0);
-for (const y of train.y) count[y]!++;
-const cw = count.map((c) => train.y.length / (K * Math.max(c, 1)));
+// Inverse class frequency weights (mean 1 over the training samples), as finetune --class-weights balanced.
+const count = classCounts(train.y, K);
+if (count.some((c) => c === 0)) throw new Error(`${values.data}: every class needs training images (counts ${count.join('/')})`);
+const cw = balancedClassWeights(count);
 
 function softmaxRow(z: Float64Array): Float64Array {
   const m = Math.max(...z);
@@ -164,14 +165,15 @@ function knn(k: number): (x: Float64Array) => Float64Array {
 
 const evaluate = (predict: (x: Float64Array) => Float64Array, xs: Float64Array[], ys: number[]) => clsMetrics(ys, xs.map(predict), K);
 function pick(grid: readonly number[], make: (p: number) => (x: Float64Array) => Float64Array) {
-  let best = { p: grid[0]!, val: -1, predict: make(grid[0]!) };
+  let best: { p: number; val: number; predict: (x: Float64Array) => Float64Array } | null = null;
   const all: string[] = [];
   for (const p of grid) {
-    const predict = p === grid[0] ? best.predict : make(p);
+    const predict = make(p);
     const score = evaluate(predict, xva, val.y).balancedAccuracy;
     all.push(`${p}: val ${score.toFixed(3)} test ${evaluate(predict, xte, test.y).balancedAccuracy.toFixed(3)}`);
-    if (score > best.val) best = { p, val: score, predict };
+    if (!best || score > best.val) best = { p, val: score, predict };
   }
+  if (!best) throw new Error('pick: empty grid');
   const t = evaluate(best.predict, xte, test.y);
   return { choice: best.p, val_bal_acc: best.val, test_bal_acc: t.balancedAccuracy, test_macro_f1: t.macroF1, test_auc: t.macroAuc, grid: all.join('; ') };
 }

@@ -32,7 +32,7 @@ import type { SegHead, TaskOutputs, TaskSpec } from './evaluate.js';
 import { loadRun, readSavedOptions, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
-import { taskLoss } from './task_loss.js';
+import { balancedClassWeights, classCounts, taskLoss } from './task_loss.js';
 import { GradAccumulator } from './accumulate.js';
 import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
@@ -129,10 +129,9 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const depth = cfg.depth;
   let classWeights: number[] | undefined;
   if (isCls && o.classWeights === 'balanced') {
-    const n = new Array<number>(classes).fill(0);
-    for (const it of items) n[(it as ClsItem).label]!++;
+    const n = classCounts(items.map((it) => (it as ClsItem).label), classes);
     if (n.some((c) => c === 0)) throw new Error(`${o.data}: --class-weights balanced needs every class in the training subset (counts ${n.join('/')})`);
-    classWeights = n.map((c) => items.length / (classes * c));
+    classWeights = balancedClassWeights(n);
     log(`class weights ${classWeights.map((w) => w.toFixed(3)).join(', ')} (inverse frequency)`);
   }
   const step = new TrainStep(nodeBackend, ps, taskLoss(task, cfg, classWeights ? { classWeights } : {}), { frozen: (n) => n === 'mask_token' });

@@ -8,6 +8,19 @@ import { add, cast, mul } from '../ops/index.js';
 import type { TaskSpec } from './evaluate.js';
 import { taskForward } from './evaluate.js';
 
+/** Number of samples per class, classes 0 … classes−1. */
+export function classCounts(labels: Iterable<number>, classes: number): number[] {
+  const n = new Array<number>(classes).fill(0);
+  for (const y of labels) n[y]!++;
+  return n;
+}
+
+/** 'Balanced' class weights from per-class counts: n / (C·n_c), inverse class frequency with mean 1 over the samples. */
+export function balancedClassWeights(counts: readonly number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => total / (counts.length * c));
+}
+
 /**
  * The fine-tuning loss of a task model, as a {@link LossFn} over batches with `pixel_values`, drop-path
  * keep masks `dp{i}a`/`dp{i}m` and `labels` (cls) or `masks` (seg). Classification: label-smoothed CE
