@@ -7,7 +7,11 @@ import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../core/random.js';
 import { readCheckpoint } from '../checkpoint/open.js';
-import { readSafetensors } from '../checkpoint/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
+import { loadBackbone } from '../models/usfm/backbone.js';
+import { makeConfig } from '../models/usfm/config.js';
+import { mimSpecs } from '../pretrain/objective.js';
+import { objectiveOptions } from '../pretrain/options.js';
 import { decodeImage } from '../data/decode.js';
 import { main } from './main.js';
 
@@ -98,6 +102,36 @@ describe('usfm pretrain', () => {
     const want = await readSafetensors(join(tmp, 'd', 'last.safetensors'));
     const got = await readSafetensors(join(c, 'last.safetensors'));
     for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
+  });
+
+  it('starts a new run from a pretraining checkpoint with its decoder (--weights RUN/last.safetensors)', async () => {
+    const cfg = makeConfig('vit-t', { imgSize: [32, 32], sharedRelPos: true });
+    const specs = mimSpecs(cfg, objectiveOptions({ maskUnit: 16 }));
+    const lastPath = join(tmp, 'a', 'last.safetensors');
+    const last = await readSafetensors(lastPath);
+    const withDecoder = await loadBackbone(lastPath, specs, cfg, () => false, { keepFinalNorm: true, keepDecoder: true });
+    const decoderKeys = specs.map((s) => s.name).filter((k) => k.startsWith('decoder.'));
+    assert.ok(decoderKeys.length > 0);
+    for (const k of decoderKeys) assert.deepEqual(withDecoder.tensors.get(k)!.data, last.tensors.get(k)!.data, k);
+    assert.ok(withDecoder.notes.includes(`pretraining decoder loaded (${decoderKeys.length} tensors)`), withDecoder.notes.join('; '));
+    // Without keepDecoder (as fine-tuning loads) it is dropped.
+    assert.ok(!(await loadBackbone(lastPath, specs, cfg, () => false, { keepFinalNorm: true })).tensors.has(decoderKeys[0]!));
+    // A decoder of another shape is dropped with a note, never half-loaded.
+    const odd = new Map(last.tensors);
+    const w = last.tensors.get('decoder.0.weight')!;
+    odd.set('decoder.0.weight', { ...w, shape: [w.shape[0]! / 2, ...w.shape.slice(1)], data: w.data.slice(0, w.data.length / 2) });
+    await writeSafetensors(join(tmp, 'odd.safetensors'), odd);
+    const dropped = await loadBackbone(join(tmp, 'odd.safetensors'), specs, cfg, () => false, { keepFinalNorm: true, keepDecoder: true });
+    assert.ok(!decoderKeys.some((k) => dropped.tensors.has(k)));
+    assert.match(dropped.notes.join('; '), /decoder does not fit this model \(decoder\.0\.weight\): dropped/);
+    // The CLI says which it did.
+    const one = (out: string, weights: string): string[] => [...args(out).filter((_, i, a) => !['--epochs', '--pth'].includes(a[i]!) && a[i - 1] !== '--epochs'), '--epochs', '1', '--weights', weights];
+    const r = await cli(one(join(tmp, 'e'), lastPath));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /pretraining decoder loaded/);
+    const r2 = await cli(one(join(tmp, 'f'), join(tmp, 'a', 'encoder.safetensors')));
+    assert.equal(r2.code, 0, r2.err);
+    assert.match(r2.err, /no pretraining decoder in the checkpoint/);
   });
 
   it('rejects bad options and held-out folders with one line', async () => {

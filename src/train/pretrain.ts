@@ -36,7 +36,10 @@ export interface PretrainOptions {
   readonly data: readonly string[];
   readonly model: ModelName;
   readonly out: string;
-  /** Start from an encoder checkpoint (e.g. the official USFM_latest.pth) instead of random weights. */
+  /**
+   * Start from an encoder checkpoint (e.g. the official USFM_latest.pth) instead of random weights, with a
+   * fresh schedule; a pretraining checkpoint's decoder (RUN_DIR/last.safetensors) loads too when it fits.
+   */
   readonly weights: string | null;
   readonly imgSize: number;
   readonly epochs: number;
@@ -90,7 +93,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const rng = new Rng(o.seed);
   let loaded = new Map<string, HostTensor<'float32'>>();
   if (o.weights) {
-    const r = await loadBackbone(o.weights, specs, cfg, () => false, { keepFinalNorm: true });
+    const r = await loadBackbone(o.weights, specs, cfg, () => false, { keepFinalNorm: true, keepDecoder: true });
     loaded = r.tensors;
     log(`encoder from ${o.weights}: ${r.notes.join('; ')}`);
   }

@@ -1,7 +1,7 @@
 import type { HostTensor } from '../../core/host.js';
 import { readCheckpoint } from '../../checkpoint/open.js';
 import type { ParamSpec } from '../../nn/var_builder.js';
-import { usfmCheckpointFilter } from './checkpoint_filter.js';
+import { unwrapKeys, usfmCheckpointFilter } from './checkpoint_filter.js';
 import type { UsfmConfig } from './config.js';
 import { windowOf } from './config.js';
 import { detectConfig, encoderSpecs } from './model.js';
@@ -10,11 +10,12 @@ import { detectConfig, encoderSpecs } from './model.js';
  * Load a USFM encoder checkpoint as the backbone of a task model whose parameters are `specs`:
  * encoder parameters load strictly, the task's own parameters may be absent, and the pretrained
  * final norm (unless `keepFinalNorm`, to continue pretraining) and any pretraining decoder are dropped
- * (plus whatever `ignore` names).
+ * (plus whatever `ignore` names). With `keepDecoder` (continuing pretraining), a `decoder.*` set that
+ * matches the model's decoder exactly (names and shapes) loads too; any other is dropped with a note.
  */
 export async function loadBackbone(
   path: string, specs: readonly ParamSpec[], cfg: UsfmConfig, ignore: (key: string) => boolean = () => false,
-  opts: { keepFinalNorm?: boolean } = {},
+  opts: { keepFinalNorm?: boolean; keepDecoder?: boolean } = {},
 ): Promise<{ tensors: Map<string, HostTensor<'float32'>>; notes: string[] }> {
   const ck = await readCheckpoint(path);
   const { sourceWindow, ...base } = detectConfig(ck.tensors, ck.metadata, path, cfg.imgSize);
@@ -22,12 +23,35 @@ export async function loadBackbone(
     throw new Error(`${path}: checkpoint is ${base.embedDim}/${base.depth}/${base.heads} (dim/depth/heads), the model ${cfg.embedDim}/${cfg.depth}/${cfg.heads}`);
   }
   const encoderNames = new Set(encoderSpecs(cfg).map((s) => s.name));
+  const notes: string[] = [];
+  const decoder = opts.keepDecoder ? decoderFits(ck.tensors, specs, notes) : false;
   const r = usfmCheckpointFilter(ck.tensors, specs, {
     file: path,
     sourceWindow,
     targetWindow: windowOf(cfg),
     allowMissing: (k) => !encoderNames.has(k),
-    ignore: (k) => (!opts.keepFinalNorm && k.startsWith('norm.')) || k.startsWith('decoder.') || ignore(k),
+    ignore: (k) => (!opts.keepFinalNorm && k.startsWith('norm.')) || (!decoder && k.startsWith('decoder.')) || ignore(k),
   });
-  return { tensors: r.tensors, notes: r.notes };
+  return { tensors: r.tensors, notes: [...r.notes, ...notes] };
+}
+
+/** Whether the checkpoint's `decoder.*` tensors are exactly the model's decoder; says why not in `notes`. */
+function decoderFits(tensors: ReadonlyMap<string, HostTensor>, specs: readonly ParamSpec[], notes: string[]): boolean {
+  const have = new Map([...unwrapKeys(tensors, []).entries()].filter(([k]) => k.startsWith('decoder.')));
+  const want = specs.filter((s) => s.name.startsWith('decoder.'));
+  if (!have.size) {
+    if (want.length) notes.push('no pretraining decoder in the checkpoint: the decoder starts from random init');
+    return false;
+  }
+  const wantNames = new Set(want.map((s) => s.name));
+  const misfit = [
+    ...want.filter((s) => { const t = have.get(s.name); return !t || t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]); }).map((s) => s.name),
+    ...[...have.keys()].filter((k) => !wantNames.has(k)),
+  ][0];
+  if (misfit !== undefined) {
+    notes.push(`the checkpoint's decoder does not fit this model (${misfit}): dropped, the decoder starts from random init`);
+    return false;
+  }
+  notes.push(`pretraining decoder loaded (${want.length} tensors)`);
+  return true;
 }
