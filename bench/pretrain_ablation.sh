@@ -10,7 +10,8 @@
 #   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
 #
 # Variants: both (branch 1,1,1: the default), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with
-# λ = 0), mask04 / mask075 (both, spatial mask ratio 0.4 / 0.75), or NAME=PATH: an existing encoder checkpoint
+# λ = 0), mask04 / mask075 (both, spatial mask ratio 0.4 / 0.75), meanfill / tokenfill (both, masked units
+# filled with the image mean / replaced by the mask token instead of noise), or NAME=PATH: an existing encoder checkpoint
 # evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
 set -euo pipefail
 out=${1:?usage: bench/pretrain_ablation.sh OUT [--epochs E] [--epoch-length N] [--variants LIST]}; shift
@@ -42,6 +43,8 @@ for v in ${variants//,/ }; do
     nofreqloss) flags=(--branch 1,1,1 --lambda-freq 0) ;;
     mask04) flags=(--branch 1,1,1 --mask-ratio 0.4) ;;
     mask075) flags=(--branch 1,1,1 --mask-ratio 0.75) ;;
+    meanfill) flags=(--branch 1,1,1 --fill mean) ;;
+    tokenfill) flags=(--branch 1,1,1 --fill token) ;;
     *) echo "bench/pretrain_ablation.sh: unknown variant $v" >&2; exit 2 ;;
   esac
   if [ -n "$ckpt" ]; then enc=$ckpt

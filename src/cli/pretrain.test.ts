@@ -104,6 +104,23 @@ describe('usfm pretrain', () => {
     for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
   });
 
+  it('accumulates gradients over --accum-steps batches, and resumes exactly between optimizer steps', async () => {
+    const acc = (out: string): string[] => [...args(out).filter((_, i, a) => a[i] !== '--epoch-length' && a[i - 1] !== '--epoch-length'), '--epoch-length', '16', '--accum-steps', '2'];
+    assert.equal((await cli(acc(join(tmp, 'g')))).code, 0);
+    // 4 batches of 4 per epoch, a step every 2: 4 optimizer steps in 2 epochs.
+    assert.equal((JSON.parse(readFileSync(join(tmp, 'g', 'state.json'), 'utf8')) as { globalStep: number }).globalStep, 4);
+    let stopped = false;
+    const h = join(tmp, 'h');
+    // A signal after the first batch of epoch 2 waits for the step that completes its group.
+    const r = await cli(acc(h), (t) => { if (!stopped && /^epoch 2\/2 +1\/4 /.test(t)) { stopped = true; process.emit('SIGINT'); } });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /saved at epoch 2, batch 2; continue with/);
+    assert.equal((await cli(['pretrain', '--resume', h])).code, 0);
+    const want = await readSafetensors(join(tmp, 'g', 'last.safetensors'));
+    const got = await readSafetensors(join(h, 'last.safetensors'));
+    for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
+  });
+
   it('starts a new run from a pretraining checkpoint with its decoder (--weights RUN/last.safetensors)', async () => {
     const cfg = makeConfig('vit-t', { imgSize: [32, 32], sharedRelPos: true });
     const specs = mimSpecs(cfg, objectiveOptions({ maskUnit: 16 }));

@@ -9,7 +9,7 @@ import type { Io } from './io.js';
 const D = DEFAULT_OBJECTIVE;
 
 export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm pretrain --resume RUN_DIR
-    [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--lr 2e-2] [--weight-decay 0.05]
+    [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--accum-steps 1] [--lr 2e-2] [--weight-decay 0.05]
     [--warmup-epochs 5] [--clip 5] [--drop-path 0.1] [--balance source|none] [--splits train|all] [--epoch-length N] [--seed 42]
     [--grid-every 5] [--pth]
     [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill noise|mean|token] [--noise-std ${D.noiseStd}]
@@ -22,7 +22,7 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
   decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
-  --lr is the base rate at batch 512 (scaled by batch/512); the default suits short CPU runs (SimMIM's 1e-4
+  --lr is the base rate at batch 512 (scaled by batch·accum-steps/512); the default suits short CPU runs (SimMIM's 1e-4
   assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint; --resume continues exactly.
   --weights starts a new run (fresh schedule) from an encoder checkpoint; given a run's last.safetensors it
   also takes the decoder, so a finished run can be pretrained further.`;
@@ -32,7 +32,7 @@ const OBJECTIVE_FLAGS = {
   'increase-factor': 'increaseFactor', 'max-increase': 'maxIncrease', 'center-protect': 'centerProtect', 'lambda-freq': 'freqWeight',
 } as const satisfies Record<string, keyof PretrainObjectiveOptions>;
 
-const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
+const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'accum-steps', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
   'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', ...Object.keys(OBJECTIVE_FLAGS)];
 
 export async function pretrainCommand(argv: readonly string[], io: Io): Promise<void> {
@@ -78,7 +78,8 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
   if (!data.length) throw new UsageError('--data needs at least one folder');
   await run({
     data, model: modelName(values.model, 'vit-t')!, out: str(values.out, 'out'), weights: weights === 'none' ? null : weights,
-    imgSize: size[0], epochs, batchSize: int(values['batch-size'], 'batch-size', 8), lr: num(values.lr, 'lr', 2e-2, 0),
+    imgSize: size[0], epochs, batchSize: int(values['batch-size'], 'batch-size', 8),
+    accumSteps: int(values['accum-steps'], 'accum-steps', 1), lr: num(values.lr, 'lr', 2e-2, 0),
     weightDecay: num(values['weight-decay'], 'weight-decay', 0.05, 0), warmupEpochs: num(values['warmup-epochs'], 'warmup-epochs', Math.min(5, epochs - 1), 0),
     clipNorm: num(values.clip, 'clip', 5, 0), dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99), balance, splits,
     epochLength: values['epoch-length'] === undefined ? 0 : int(values['epoch-length'], 'epoch-length', 0),

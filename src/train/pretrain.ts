@@ -20,6 +20,7 @@ import { mimFrozen, mimLossFn, mimSpecs } from '../pretrain/objective.js';
 import type { PretrainObjectiveOptions } from '../pretrain/options.js';
 import { objectiveOptions } from '../pretrain/options.js';
 import { nodeBackend } from '../runtime/node.js';
+import { GradAccumulator } from './accumulate.js';
 import { AdamW } from './adamw.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
 import { applyNoDecay } from './param_groups.js';
@@ -44,6 +45,11 @@ export interface PretrainOptions {
   readonly imgSize: number;
   readonly epochs: number;
   readonly batchSize: number;
+  /**
+   * Micro-batches per optimizer step (gradient accumulation; the lr scales with batchSize·accumSteps).
+   * Default 1. Larger effective batches give the optimizer less noisy gradients at the same compute.
+   */
+  readonly accumSteps?: number;
   /** Base learning rate at batch 512 (scaled by batch/512, as SimMIM). */
   readonly lr: number;
   readonly weightDecay: number;
@@ -108,9 +114,12 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const masker = new MimMasker(cfg, objective, o.seed + 104729);
   const rates = dropPathRates(cfg.depth, o.dropPath);
   const dpRng = new Rng(o.seed + 7919);
-  const total = loader.length * o.epochs;
-  const scale = o.batchSize / 512;
-  const warmup = Math.min(Math.round(o.warmupEpochs * loader.length), total - 1);
+  const accum = o.accumSteps ?? 1;
+  if (!Number.isInteger(accum) || accum < 1) throw new Error(`accumSteps must be a positive integer, got ${accum}`);
+  const stepsPerEpoch = Math.ceil(loader.length / accum);
+  const total = stepsPerEpoch * o.epochs;
+  const scale = (o.batchSize * accum) / 512;
+  const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), total - 1);
   const lrAt = cosineWithWarmup({ baseLr: o.lr * scale, minLr: o.lr * scale * 0.01, warmupLr: o.lr * scale * 0.01, warmupSteps: warmup, totalSteps: total });
 
   // Preview: up to 4 images spread over the sources, never augmented, fixed masks.
@@ -140,6 +149,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] =>
     ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState } });
   const records: PretrainRecord[] = [];
+  const acc = new GradAccumulator();
   try {
     for (let epoch = start.epoch; epoch < o.epochs; epoch++) {
       const t0 = performance.now();
@@ -154,18 +164,24 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const mim = masker.prepare(batch.pixel_values);
         const r = await step.run({ ...mim.feeds, ...dropPathMasks(rates, dpRng, b) });
         if (!Number.isFinite(r.loss)) throw nonFiniteStop(o.out, `loss is ${r.loss}`, epoch, globalStep);
-        lr = lrAt(Math.min(globalStep, total - 1));
-        updateOrStop(opt, r.grads, lr, r.gradNorm, o.out, epoch, globalStep);
-        globalStep++;
+        acc.add(r.grads);
+        // A step every `accum` batches, and one for the epoch's last (possibly smaller) group.
+        if (acc.count === accum || batchIndex === loader.length) {
+          const single = acc.count === 1; // then the graph's own gradient norm is the norm of the step
+          lr = lrAt(Math.min(globalStep, total - 1));
+          updateOrStop(opt, acc.take(), lr, single ? r.gradNorm : undefined, o.out, epoch, globalStep);
+          globalStep++;
+        }
         seen += b;
         sums.loss += r.loss * b;
         sums.lSpa += Number(r.extra.l_spa!.data[0]) * b;
         sums.lFreq += Number(r.extra.l_freq!.data[0]) * b;
         const secs = (performance.now() - t0) / 1000;
-        const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip));
+        const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip) / accum);
         log(`epoch ${epoch + 1}/${o.epochs} ${String(batchIndex).padStart(4)}/${loader.length} loss ${(sums.loss / seen).toFixed(4)} ` +
           `(spa ${(sums.lSpa / seen).toFixed(4)}, freq ${(sums.lFreq / seen).toFixed(4)}) ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
-        if (stop.requested && batchIndex < loader.length) { // on the epoch's last batch, its own writes come first
+        // Stop between optimizer steps, and not on the epoch's last batch (the epoch's own writes come first).
+        if (stop.requested && acc.count === 0 && batchIndex < loader.length) {
           await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
           log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm pretrain --resume ${o.out}`);
           return records;
