@@ -1,5 +1,5 @@
 // Every k epochs a pretraining run writes a PNG grid: per preview image, the original, the masked input
-// the encoder saw, and the reconstruction. The preview images and their masks are fixed for the whole
+// the encoder saw (token-masked units painted grey), and the reconstruction. The preview images and their masks are fixed for the whole
 // run (first epoch's draws of a dedicated seed), so grids from different epochs are comparable.
 import type { HostTensor } from '../core/host.js';
 import type { RasterImage } from '../data/image.js';
@@ -7,7 +7,7 @@ import { writePng } from '../data/encode.js';
 import type { UsfmConfig } from '../models/usfm/config.js';
 import { VarBuilder } from '../nn/var_builder.js';
 import type { MimBatch } from '../pretrain/batch.js';
-import { MimMasker } from '../pretrain/batch.js';
+import { MIM_INPUTS, MimMasker } from '../pretrain/batch.js';
 import { mimLoss } from '../pretrain/objective.js';
 import type { PretrainObjectiveOptions } from '../pretrain/options.js';
 import { CompiledFn } from '../runtime/compiled.js';
@@ -41,6 +41,24 @@ export function tile(cells: readonly RasterImage[], cols: number, gap = 4): Rast
   return { width: W, height: H, channels: 3, data: out };
 }
 
+/**
+ * With the `token` fill the encoder's pixels are untouched (the masking happens on patch embeddings), so
+ * the "masked input" cell would show nothing masked: paint the masked units mid-grey there instead
+ * (display only). `pixels` [N, C, H, W] normalised, `mask` [N, 1, H, W]; returns a copy.
+ */
+export function paintMasked(pixels: Float32Array, mask: Float32Array, c: number, plane: number, mean: readonly number[], std: readonly number[]): Float32Array {
+  const out = pixels.slice();
+  const n = mask.length / plane;
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const grey = (0.5 - mean[ch]!) / std[ch]!;
+      const base = (i * c + ch) * plane;
+      for (let p = 0; p < plane; p++) if (mask[i * plane + p]) out[base + p] = grey;
+    }
+  }
+  return out;
+}
+
 export class PreviewGrid {
   private readonly fn: CompiledFn;
   private readonly batch: MimBatch;
@@ -57,9 +75,12 @@ export class PreviewGrid {
     const [n, c, h, w] = this.batch.feeds.mim_target!.shape as [number, number, number, number];
     const img = c * h * w;
     const pic = (t: Float32Array, i: number): RasterImage => denormalise(t.subarray(i * img, (i + 1) * img), h, w, this.o.pixelMean, this.o.pixelStd);
+    const input = this.o.fill === 'token'
+      ? paintMasked(this.batch.feeds.pixel_values!.data, this.batch.feeds[MIM_INPUTS.pixelMask]!.data, c, h * w, this.o.pixelMean, this.o.pixelStd)
+      : this.batch.feeds.pixel_values!.data;
     const cells: RasterImage[] = [];
     for (let i = 0; i < n; i++) {
-      cells.push(pic(this.batch.feeds.mim_target!.data, i), pic(this.batch.feeds.pixel_values!.data, i), pic(rec, i));
+      cells.push(pic(this.batch.feeds.mim_target!.data, i), pic(input, i), pic(rec, i));
     }
     await writePng(path, tile(cells, 3));
   }
