@@ -50,7 +50,7 @@ export interface PretrainOptions {
    * Default 1. Larger effective batches give the optimizer less noisy gradients at the same compute.
    */
   readonly accumSteps?: number;
-  /** Base learning rate at batch 512 (scaled by batch/512, as SimMIM). */
+  /** Base learning rate at batch 512 (scaled by batchSize·accumSteps/512, as SimMIM). */
   readonly lr: number;
   readonly weightDecay: number;
   readonly warmupEpochs: number;
