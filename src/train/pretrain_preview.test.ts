@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { denormalise, paintMasked } from './pretrain_preview.js';
+import { denormalise, paintMasked, pasteVisible } from './pretrain_preview.js';
 
 test('paintMasked greys exactly the masked pixels of every channel (token-fill preview), leaving the input alone', () => {
   const mean = [0.485, 0.456, 0.406];
@@ -22,4 +22,13 @@ test('paintMasked greys exactly the masked pixels of every channel (token-fill p
       }
     }
   }
+});
+
+test('pasteVisible shows the prediction in masked pixels and the original elsewhere; a frequency-only image keeps its prediction', () => {
+  const [c, plane] = [2, 4];
+  const rec = Float32Array.from({ length: 2 * c * plane }, (_, i) => 100 + i);
+  const target = Float32Array.from({ length: 2 * c * plane }, (_, i) => -1 - i);
+  const mask = Float32Array.from([0, 1, 1, 0, 0, 0, 0, 0]); // image 1 has no spatial mask
+  const out = pasteVisible(rec, target, mask, c, plane);
+  assert.deepEqual(Array.from(out), [-1, 101, 102, -4, -5, 105, 106, -8, ...Array.from(rec.subarray(8))]);
 });

@@ -1,5 +1,5 @@
 // Every k epochs a pretraining run writes a PNG grid: per preview image, the original, the masked input
-// the encoder saw (token-masked units painted grey), and the reconstruction. The preview images and their masks are fixed for the whole
+// the encoder saw (token-masked units painted grey), and the reconstruction (visible pixels pasted back). The preview images and their masks are fixed for the whole
 // run (first epoch's draws of a dedicated seed), so grids from different epochs are comparable.
 import type { HostTensor } from '../core/host.js';
 import type { RasterImage } from '../data/image.js';
@@ -59,6 +59,26 @@ export function paintMasked(pixels: Float32Array, mask: Float32Array, c: number,
   return out;
 }
 
+/**
+ * The reconstruction cell: for an image with a spatial mask, the prediction in its masked units and the
+ * original's visible pixels around them (as SimMIM/MAE figures; L_spa trains only the masked pixels, so
+ * the prediction elsewhere means little); a frequency-only image keeps its whole prediction (L_freq
+ * compares the whole image). Arrays as {@link paintMasked}; returns a copy.
+ */
+export function pasteVisible(rec: Float32Array, target: Float32Array, mask: Float32Array, c: number, plane: number): Float32Array {
+  const out = rec.slice();
+  const n = mask.length / plane;
+  for (let i = 0; i < n; i++) {
+    const m = mask.subarray(i * plane, (i + 1) * plane);
+    if (!m.some((v) => v !== 0)) continue;
+    for (let ch = 0; ch < c; ch++) {
+      const base = (i * c + ch) * plane;
+      for (let p = 0; p < plane; p++) if (!m[p]) out[base + p] = target[base + p]!;
+    }
+  }
+  return out;
+}
+
 export class PreviewGrid {
   private readonly fn: CompiledFn;
   private readonly batch: MimBatch;
@@ -72,15 +92,18 @@ export class PreviewGrid {
   async write(path: string, params: ReadonlyMap<string, HostTensor>): Promise<void> {
     const r = await this.fn.run({ ...Object.fromEntries(params), ...this.batch.feeds });
     const rec = r.reconstruction!.data as Float32Array;
-    const [n, c, h, w] = this.batch.feeds.mim_target!.shape as [number, number, number, number];
+    const target = this.batch.feeds[MIM_INPUTS.target]!;
+    const mask = this.batch.feeds[MIM_INPUTS.pixelMask]!.data;
+    const [n, c, h, w] = target.shape as [number, number, number, number];
     const img = c * h * w;
     const pic = (t: Float32Array, i: number): RasterImage => denormalise(t.subarray(i * img, (i + 1) * img), h, w, this.o.pixelMean, this.o.pixelStd);
     const input = this.o.fill === 'token'
-      ? paintMasked(this.batch.feeds.pixel_values!.data, this.batch.feeds[MIM_INPUTS.pixelMask]!.data, c, h * w, this.o.pixelMean, this.o.pixelStd)
-      : this.batch.feeds.pixel_values!.data;
+      ? paintMasked(this.batch.feeds[MIM_INPUTS.pixels]!.data, mask, c, h * w, this.o.pixelMean, this.o.pixelStd)
+      : this.batch.feeds[MIM_INPUTS.pixels]!.data;
+    const shown = pasteVisible(rec, target.data, mask, c, h * w);
     const cells: RasterImage[] = [];
     for (let i = 0; i < n; i++) {
-      cells.push(pic(this.batch.feeds.mim_target!.data, i), pic(input, i), pic(rec, i));
+      cells.push(pic(target.data, i), pic(input, i), pic(shown, i));
     }
     await writePng(path, tile(cells, 3));
   }
