@@ -154,7 +154,7 @@ describe('usfm pretrain', () => {
   it('rejects bad options and held-out folders with one line', async () => {
     const bad = await cli([...args(join(tmp, 'c')), '--fill', 'blur']);
     assert.equal(bad.code, 2);
-    assert.equal(bad.err, "usfm: --fill must be noise, mean or token, got 'blur'\n");
+    assert.equal(bad.err, "usfm: --fill must be token, noise or mean, got 'blur'\n");
     mkdirSync(join(tmp, 'ds', 'val_set'), { recursive: true });
     const held = await cli(['pretrain', '--data', join(tmp, 'ds', 'val_set'), '--out', join(tmp, 'd')], quiet.err);
     assert.equal(held.code, 1);

@@ -12,11 +12,11 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
     [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--accum-steps 1] [--lr 2e-2] [--weight-decay 0.05]
     [--warmup-epochs 5] [--clip 5] [--drop-path 0.1] [--balance source|none] [--splits train|all] [--epoch-length N] [--seed 42]
     [--grid-every 5] [--pth]
-    [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill noise|mean|token] [--noise-std ${D.noiseStd}]
+    [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill token|noise|mean] [--noise-std ${D.noiseStd}]
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
     [--center-protect ${D.centerProtect}] [--lambda-freq ${D.freqWeight}] [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default 1,1,1)]
   Spatial-frequency dual masked image modeling (USFM's objective): each image is masked spatially (square
-  units filled with noise around its mean), in frequency (random band-stop rings of its centred DFT) or
+  units replaced by a learnt mask token, or filled with noise around its mean), in frequency (random band-stop rings of its centred DFT) or
   both; a SimMIM decoder reconstructs it; loss = L1 on masked pixels + λ·L1 between log-amplitude spectra.
   Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP and DICOM (every frame of a cine is an image)
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
@@ -52,7 +52,7 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
   }
   if (values.fill !== undefined) {
     const f = String(values.fill);
-    if (f !== 'noise' && f !== 'mean' && f !== 'token') throw new UsageError(`--fill must be noise, mean or token, got '${f}'`);
+    if (f !== 'noise' && f !== 'mean' && f !== 'token') throw new UsageError(`--fill must be token, noise or mean, got '${f}'`);
     objective.fill = f as SpatialFill;
   }
   if (values.branch !== undefined) {

@@ -76,12 +76,16 @@ export interface PretrainObjectiveOptions {
  * so a band-stopped image stays recognisable but loses whole scales of texture/edges. Branches are
  * equally likely: the figure shows the combined input, the issue asks for a per-image choice, and with
  * thirds a batch of 8 lacks a frequency image with probability (1/3)^8. λ = 1: with the log spectrum
- * both terms are O(1) L1 means in comparable units (see losses.ts).
+ * both terms are O(1) L1 means in comparable units (see losses.ts). Fill `token` (SimMIM's): with the
+ * `noise` fill (USFM's "noise addition") a ViT-T never learnt the masked task on our ultrasound — noise
+ * with the image's mean and std looks like speckle, so the masked units are not recognisable — and
+ * plateaued at the visible-mean predictor's loss; with `token` it passes plain local interpolation
+ * within ~20 epochs (docs/pretraining/).
  */
 export const DEFAULT_OBJECTIVE: PretrainObjectiveOptions = {
   maskUnit: 32,
   maskRatio: 0.6,
-  fill: 'noise',
+  fill: 'token',
   noiseStd: 1,
   freqRatio: 0.5,
   baseBw: 8,
