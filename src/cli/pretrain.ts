@@ -16,14 +16,15 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
     [--center-protect ${D.centerProtect}] [--lambda-freq ${D.freqWeight}] [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default 1,1,1)]
   Spatial-frequency dual masked image modeling (USFM's objective): each image is masked spatially (square
-  units replaced by a learnt mask token, or filled with noise around its mean), in frequency (random band-stop rings of its centred DFT) or
-  both; a SimMIM decoder reconstructs it; loss = L1 on masked pixels + λ·L1 between log-amplitude spectra.
+  units replaced by a learnt mask token, or filled with noise around its mean), in frequency (random
+  band-stop rings of its centred DFT) or both; a SimMIM decoder reconstructs it; loss = L1 on masked
+  pixels + λ·L1 between log-amplitude spectra.
   Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP and DICOM (every frame of a cine is an image)
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
   decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
-  --lr is the base rate at batch 512 (scaled by batch·accum-steps/512); the default suits short CPU runs (SimMIM's 1e-4
-  assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint; --resume continues exactly.
+  --lr is the base rate at batch 512 (scaled by batch·accum-steps/512); the default suits short CPU runs
+  (SimMIM's 1e-4 assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint; --resume continues exactly.
   --weights starts a new run (fresh schedule) from an encoder checkpoint; given a run's last.safetensors it
   also takes the decoder, so a finished run can be pretrained further.`;
 

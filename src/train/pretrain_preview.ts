@@ -1,6 +1,7 @@
 // Every k epochs a pretraining run writes a PNG grid: per preview image, the original, the masked input
-// the encoder saw (token-masked units painted grey), and the reconstruction (visible pixels pasted back). The preview images and their masks are fixed for the whole
-// run (first epoch's draws of a dedicated seed), so grids from different epochs are comparable.
+// the encoder saw (token-masked units painted grey), and the reconstruction (visible pixels pasted back).
+// The preview images and their masks are fixed for the whole run (first epoch's draws of a dedicated
+// seed), so grids from different epochs are comparable.
 import type { HostTensor } from '../core/host.js';
 import type { RasterImage } from '../data/image.js';
 import { writePng } from '../data/encode.js';
@@ -82,10 +83,15 @@ export function pasteVisible(rec: Float32Array, target: Float32Array, mask: Floa
 export class PreviewGrid {
   private readonly fn: CompiledFn;
   private readonly batch: MimBatch;
+  /** The "masked input" cells' pixels (fixed for the run). */
+  private readonly input: Float32Array;
 
   /** `pixels`: the preview images, normalised [N, 3, H, W] and not augmented. */
   constructor(private readonly cfg: UsfmConfig, private readonly o: PretrainObjectiveOptions, pixels: HostTensor<'float32'>, seed: number) {
     this.batch = new MimMasker(cfg, o, seed).prepare(pixels);
+    const [, c, h, w] = pixels.shape as [number, number, number, number];
+    const shown = this.batch.feeds[MIM_INPUTS.pixels]!.data;
+    this.input = o.fill === 'token' ? paintMasked(shown, this.batch.feeds[MIM_INPUTS.pixelMask]!.data, c, h * w, o.pixelMean, o.pixelStd) : shown;
     this.fn = new CompiledFn(nodeBackend, (ins) => ({ reconstruction: mimLoss(VarBuilder.bind(ins), ins, cfg, o).reconstruction }));
   }
 
@@ -97,13 +103,10 @@ export class PreviewGrid {
     const [n, c, h, w] = target.shape as [number, number, number, number];
     const img = c * h * w;
     const pic = (t: Float32Array, i: number): RasterImage => denormalise(t.subarray(i * img, (i + 1) * img), h, w, this.o.pixelMean, this.o.pixelStd);
-    const input = this.o.fill === 'token'
-      ? paintMasked(this.batch.feeds[MIM_INPUTS.pixels]!.data, mask, c, h * w, this.o.pixelMean, this.o.pixelStd)
-      : this.batch.feeds[MIM_INPUTS.pixels]!.data;
     const shown = pasteVisible(rec, target.data, mask, c, h * w);
     const cells: RasterImage[] = [];
     for (let i = 0; i < n; i++) {
-      cells.push(pic(target.data, i), pic(input, i), pic(shown, i));
+      cells.push(pic(target.data, i), pic(this.input, i), pic(shown, i));
     }
     await writePng(path, tile(cells, 3));
   }
