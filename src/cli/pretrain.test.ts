@@ -1,9 +1,9 @@
 // `usfm pretrain` end to end on two small generated sources: outputs, official encoder layout, exact resume.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../core/random.js';
 import { readCheckpoint } from '../checkpoint/open.js';
@@ -28,6 +28,7 @@ const args = (out: string): string[] => ['pretrain', '--data', `${join(tmp, 'liv
   '--mask-unit', '16', '--epochs', '2', '--epoch-length', '8', '--batch-size', '4', '--grid-every', '1', '--pth', '--out', out];
 
 describe('usfm pretrain', () => {
+  after(() => rmSync(tmp, { recursive: true, force: true })); // ~1 GB of checkpoints
   before(async () => {
     const rng = new Rng(3);
     for (const [src, n] of [['liver', 6], ['heart', 2]] as const) {
