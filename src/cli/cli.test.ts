@@ -1,13 +1,13 @@
 // The usfm command end to end, in-process: outputs, files written, and one-line errors with exit codes.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
 import { encodeNpy } from '../data/index.js';
 import { main } from './main.js';
+import { tempDir } from '../testing/temp_dir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ckpt = join(root, 'fixtures/torch/small_shared.pth');
@@ -20,7 +20,7 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'usfm-cli-'));
+const tmp = tempDir('usfm-cli-');
 
 test('info reports format, tensors and a strict load with the key surgery done', async () => {
   const r = await run('info', ckpt);

@@ -1,6 +1,6 @@
 // `usfm finetune` end to end on a small generated dataset in the official classification layout.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +9,7 @@ import { Rng } from '../core/random.js';
 import { readSafetensors } from '../checkpoint/safetensors.js';
 import { DEMO_DATA } from './demo.js';
 import { main } from './main.js';
+import { tempDir } from '../testing/temp_dir.js';
 
 async function makeCls(root: string): Promise<void> {
   const rng = new Rng(1);
@@ -24,7 +25,7 @@ async function makeCls(root: string): Promise<void> {
 }
 
 test('finetune --task cls writes last/best checkpoints and one metrics line per epoch; bad data is one line', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-ft-'));
+  const tmp = tempDir('usfm-ft-');
   const data = join(tmp, 'data');
   await makeCls(data);
   const out = join(tmp, 'run');
@@ -62,7 +63,7 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
 });
 
 test('an interrupted run (SIGINT) resumed with --resume ends with exactly the parameters of an uninterrupted one', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-resume-'));
+  const tmp = tempDir('usfm-resume-');
   const data = join(tmp, 'data');
   await makeCls(data);
   const args = (out: string): string[] => ['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
@@ -88,7 +89,7 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
 });
 
 test('--loader-workers: samples loaded in worker threads train exactly the parameters of main-thread loading', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-workers-'));
+  const tmp = tempDir('usfm-workers-');
   const quiet = { out: (): void => undefined, err: (): void => undefined };
   // Default seg augmentations (flips, rot90) so every sample's random draws travel to the worker.
   const run = (out: string, workers: string): Promise<number> => main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--weights', 'none',
@@ -106,7 +107,7 @@ test('--loader-workers: samples loaded in worker threads train exactly the param
 });
 
 test('a NaN/Inf loss stops the run with a one-line error and leaves the last good checkpoint untouched', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-nan-'));
+  const tmp = tempDir('usfm-nan-');
   const data = join(tmp, 'data');
   await makeCls(data);
   const out = join(tmp, 'run');
@@ -129,7 +130,7 @@ test('a NaN/Inf loss stops the run with a one-line error and leaves the last goo
 });
 
 test('finetune --task seg --head atm trains the SegViT head; eval and predict use it from the checkpoint', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-atm-'));
+  const tmp = tempDir('usfm-atm-');
   const out = join(tmp, 'run');
   let err = '';
   const io = { out: (): void => undefined, err: (t: string): void => { err += t; } };
@@ -162,7 +163,7 @@ test('--augment is checked before any work and recorded for --resume', async () 
 });
 
 test('finetune --task seg --classes 3 reads class-index masks; eval reports per-class Dice; predict writes class ids', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-mc-'));
+  const tmp = tempDir('usfm-mc-');
   const data = join(tmp, 'data');
   const rng = new Rng(5);
   for (const [split, n] of [['training_set', 8], ['val_set', 4]] as const) {
@@ -198,7 +199,7 @@ test('finetune --task seg --classes 3 reads class-index masks; eval reports per-
 });
 
 test('--accum-steps 2 at batch 4 takes the same optimizer steps as batch 8', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-accum-'));
+  const tmp = tempDir('usfm-accum-');
   const data = join(tmp, 'data');
   await makeCls(data);
   const quiet = { out: (): void => undefined, err: (): void => undefined };
@@ -221,7 +222,7 @@ test('--accum-steps 2 at batch 4 takes the same optimizer steps as batch 8', asy
 });
 
 test('--class-weights balanced weights the classification loss by inverse class frequency', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-cw-'));
+  const tmp = tempDir('usfm-cw-');
   const data = join(tmp, 'data');
   for (const [split, counts] of [['train', { bright: 12, dark: 4 }], ['val', { bright: 2, dark: 2 }]] as const) {
     for (const [cls, n] of Object.entries(counts)) {
@@ -239,7 +240,7 @@ test('--class-weights balanced weights the classification loss by inverse class 
 });
 
 test('--weights bundled (the vit-t default) starts from the shipped pretrained ViT-T; other models must name weights', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'usfm-bundled-'));
+  const tmp = tempDir('usfm-bundled-');
   let err = '';
   assert.equal(await main(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--weights', 'bundled', '--img-size', '32', '--epochs', '1', '--out', join(tmp, 'run')],
     { out: () => undefined, err: (t) => { err += t; } }), 0, err);

@@ -1,7 +1,7 @@
 // `usfm label-efficiency`: one-line usage errors, then one tiny end-to-end study on the bundled HC18 subset
 // (a 1-epoch pretrained encoder vs random init, 32 px, ratios 0.5 and 1, one seed), its re-run and option check.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import type { StudyResults } from '../train/label_efficiency.js';
 import { DEMO_DATA } from './demo.js';
 import { parseArms, parseRatios, studyOptions } from './label_efficiency.js';
 import { main } from './main.js';
+import { tempDir } from '../testing/temp_dir.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -71,7 +72,7 @@ describe('usfm label-efficiency arguments', () => {
 
 describe('usfm label-efficiency end to end', () => {
   it('pretrained vs scratch on hc18-mini: runs, results.json, plot, report; a re-run skips everything', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'usfm-le-cli-'));
+    const tmp = tempDir('usfm-le-cli-');
     const pt = await cli(['pretrain', '--data', join(DEMO_DATA, 'training_set', 'image'), '--model', 'vit-t', '--img-size', '32', '--mask-unit', '16',
       '--epochs', '1', '--epoch-length', '8', '--batch-size', '4', '--out', join(tmp, 'pt')]);
     assert.equal(pt.code, 0, pt.err);

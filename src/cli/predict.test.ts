@@ -1,7 +1,6 @@
 // `usfm demo` on the bundled HC18 subset (one short epoch) and `usfm predict` on its model.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
@@ -11,8 +10,9 @@ import { decodeFrames, decodeImage } from '../data/decode.js';
 import { buildDicom, imageElements, TS } from '../data/dicom/testing/build.js';
 import { DEMO_DATA } from './demo.js';
 import { main } from './main.js';
+import { tempDir } from '../testing/temp_dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'usfm-predict-'));
+const tmp = tempDir('usfm-predict-');
 const demoOut = join(tmp, 'demo');
 const ECHO = fileURLToPath(new URL('../../../shared/data/Dicom/US-PAL-8-10x-echo.dcm', import.meta.url));
 

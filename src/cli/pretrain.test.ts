@@ -1,9 +1,8 @@
 // `usfm pretrain` end to end on two small generated sources: outputs, official encoder layout, exact resume.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../core/random.js';
 import { readCheckpoint } from '../checkpoint/open.js';
@@ -14,8 +13,9 @@ import { mimSpecs } from '../pretrain/objective.js';
 import { objectiveOptions } from '../pretrain/options.js';
 import { decodeImage } from '../data/decode.js';
 import { main } from './main.js';
+import { tempDir } from '../testing/temp_dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'usfm-pretrain-'));
+const tmp = tempDir('usfm-pretrain-');
 const quiet = { out: (): void => undefined, err: (): void => undefined };
 
 async function cli(args: string[], onErr?: (t: string) => void): Promise<{ code: number; err: string }> {
@@ -28,7 +28,6 @@ const args = (out: string): string[] => ['pretrain', '--data', `${join(tmp, 'liv
   '--mask-unit', '16', '--epochs', '2', '--epoch-length', '8', '--batch-size', '4', '--grid-every', '1', '--pth', '--out', out];
 
 describe('usfm pretrain', () => {
-  after(() => rmSync(tmp, { recursive: true, force: true })); // ~1 GB of checkpoints
   before(async () => {
     const rng = new Rng(3);
     for (const [src, n] of [['liver', 6], ['heart', 2]] as const) {

@@ -1,8 +1,6 @@
 // The self-contained HTML report: sections, inline SVG, tables, claim, no external assets, escaping.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { reportHtml } from './html.js';
@@ -10,6 +8,7 @@ import { lineChartSvg } from './plot.js';
 import { studyChart } from './study_chart.js';
 import { fakeStudy } from './testing/study.js';
 import { writeStudyReport } from './write.js';
+import { tempDir } from '../testing/temp_dir.js';
 
 const study = fakeStudy({
   pretrained: { 0.2: [0.947, 0.951, 0.955], 1: [0.96, 0.96, 0.97] },
@@ -46,7 +45,7 @@ describe('reportHtml', () => {
 
 describe('writeStudyReport', () => {
   it('writes plot.svg, plot.png (2× the SVG) and report.html', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'usfm-report-'));
+    const dir = tempDir('usfm-report-');
     const files = await writeStudyReport(dir, study);
     assert.match(readFileSync(files.svg, 'utf8'), /^<svg /);
     const meta = await sharp(files.png).metadata();

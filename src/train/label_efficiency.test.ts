@@ -1,15 +1,15 @@
 // Label-efficiency study: budget rule, run plan, aggregation, and the resumable orchestration (fake runner, no training).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunResult, Runner, RunSpec, StudyOptions, StudyResults } from './label_efficiency.js';
 import { aggregate, batchesPerEpoch, labelEfficiency, planBudget, planRuns, runName, StudyOptionsError } from './label_efficiency.js';
+import { tempDir } from '../testing/temp_dir.js';
 
 const HC18 = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'usfm-le-'));
+const tmp = tempDir('usfm-le-');
 const weights = join(tmp, 'encoder.safetensors');
 writeFileSync(weights, 'not read by the fake runner');
 
