@@ -25,6 +25,18 @@ export class GradAccumulator {
     }
   }
 
+  /**
+   * Add one micro-batch of a group of `every` and, when the group is complete or `last` (the epoch's last
+   * batch closes a smaller group), take the group's mean gradient with its norm when it is known without
+   * recomputing (a single micro-batch: the graph's own `gradNorm`); otherwise null.
+   */
+  push(grads: ReadonlyMap<string, Float32Array>, gradNorm: number, every: number, last: boolean): { grads: Map<string, Float32Array>; gradNorm?: number } | null {
+    this.add(grads);
+    if (this.n !== every && !last) return null;
+    const single = this.n === 1;
+    return single ? { grads: this.take(), gradNorm } : { grads: this.take() };
+  }
+
   /** The mean gradient of the accumulated micro-batches; resets. */
   take(): Map<string, Float32Array> {
     if (!this.acc) throw new Error('gradient accumulation: nothing accumulated');

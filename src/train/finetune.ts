@@ -195,11 +195,9 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       else feeds.masks = batch.masks!;
       const r = await step.run(feeds);
       if (!Number.isFinite(r.loss)) throw nonFiniteStop(o.out, `loss is ${r.loss}`, epoch, globalStep);
-      acc.add(r.grads);
-      // A step every `accum` batches, and one for the epoch's last (possibly smaller) group.
-      if (acc.count === accum || batchIndex === batchesPerEpoch) {
-        const single = acc.count === 1; // then the graph's own gradient norm is the norm of the step
-        updateOrStop(opt, acc.take(), lrAt(Math.min(globalStep, total - 1)), single ? r.gradNorm : undefined, o.out, epoch, globalStep);
+      const group = acc.push(r.grads, r.gradNorm, accum, batchIndex === batchesPerEpoch);
+      if (group) {
+        updateOrStop(opt, group.grads, lrAt(Math.min(globalStep, total - 1)), group.gradNorm, o.out, epoch, globalStep);
         globalStep++;
       }
       lossSum += r.loss * b;

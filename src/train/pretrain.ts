@@ -164,12 +164,10 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const mim = masker.prepare(batch.pixel_values);
         const r = await step.run({ ...mim.feeds, ...dropPathMasks(rates, dpRng, b) });
         if (!Number.isFinite(r.loss)) throw nonFiniteStop(o.out, `loss is ${r.loss}`, epoch, globalStep);
-        acc.add(r.grads);
-        // A step every `accum` batches, and one for the epoch's last (possibly smaller) group.
-        if (acc.count === accum || batchIndex === loader.length) {
-          const single = acc.count === 1; // then the graph's own gradient norm is the norm of the step
+        const group = acc.push(r.grads, r.gradNorm, accum, batchIndex === loader.length);
+        if (group) {
           lr = lrAt(Math.min(globalStep, total - 1));
-          updateOrStop(opt, acc.take(), lr, single ? r.gradNorm : undefined, o.out, epoch, globalStep);
+          updateOrStop(opt, group.grads, lr, group.gradNorm, o.out, epoch, globalStep);
           globalStep++;
         }
         seen += b;
