@@ -22,7 +22,7 @@ from PIL import Image
 P = argparse.ArgumentParser()
 P.add_argument("--data", required=True)
 P.add_argument("--out", required=True)
-P.add_argument("--budget", type=float, default=480, help="seconds; no stage starts that would not finish in it")
+P.add_argument("--budget", type=float, default=480, help="seconds; a pretraining stage after the first is skipped when its measured pace says it would not fit")
 P.add_argument("--plan", default="scratch,simmim:400,simmim+freq:400,simmim:1600,simmim:100")
 P.add_argument("--seeds", type=int, default=3)
 P.add_argument("--decay", type=float, default=0.75, help="layer-wise lr decay when fine-tuning a pretrained encoder")
