@@ -78,13 +78,20 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
   } };
   assert.equal(await main(args(join(tmp, 'b')), interrupting), 0, err);
   assert.match(err, /saved at epoch 2, batch 1; continue with: usfm finetune --resume/);
+  // The run's wall-clock time goes on from the saved state: pretend the first session took 1000 s more.
+  const state = join(tmp, 'b', 'state.json');
+  const saved = JSON.parse(readFileSync(state, 'utf8')) as { seconds: number };
+  assert.ok(saved.seconds > 0, JSON.stringify(saved));
+  writeFileSync(state, JSON.stringify({ ...saved, seconds: saved.seconds + 1000 }));
   let err2 = '';
   assert.equal(await main(['finetune', '--resume', join(tmp, 'b')], { out: () => undefined, err: (t) => { err2 += t; } }), 0, err2);
   assert.match(err2, /resumed .* at epoch 2, batch 1, step 5/);
   const a = await readSafetensors(join(tmp, 'a', 'last.safetensors'));
   const b = await readSafetensors(join(tmp, 'b', 'last.safetensors'));
   for (const [k, t] of a.tensors) assert.deepEqual(b.tensors.get(k)!.data, t.data, k);
-  assert.equal(readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  const records = readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seconds: number });
+  assert.equal(records.length, 2);
+  assert.ok(records[0]!.seconds > 0 && records[0]!.seconds < saved.seconds && records[1]!.seconds > saved.seconds + 1000, JSON.stringify(records));
   assert.equal((await main(['finetune', '--resume', join(tmp, 'b'), '--epochs', '3'], quiet)), 2);
 });
 

@@ -1,6 +1,6 @@
 // `usfm pretrain` end to end on two small generated sources: outputs, official encoder layout, exact resume.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -79,8 +79,13 @@ describe('usfm pretrain', () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /saved at epoch 2, batch 1; continue with: usfm pretrain --resume/);
     assert.ok(!existsSync(join(b, 'grids', 'epoch-002.png')));
+    // The run's wall-clock time goes on from the saved state: pretend the first session took 1000 s more.
+    const saved = JSON.parse(readFileSync(join(b, 'state.json'), 'utf8')) as { seconds: number };
+    writeFileSync(join(b, 'state.json'), JSON.stringify({ ...saved, seconds: saved.seconds + 1000 }));
     const r2 = await cli(['pretrain', '--resume', b]);
     assert.equal(r2.code, 0, r2.err);
+    const seconds = readFileSync(join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { seconds: number }).seconds);
+    assert.ok(seconds.length === 2 && seconds[0]! > 0 && seconds[0]! < saved.seconds && seconds[1]! > saved.seconds + 1000, JSON.stringify(seconds));
     const want = await readSafetensors(join(tmp, 'a', 'last.safetensors'));
     const got = await readSafetensors(join(b, 'last.safetensors'));
     for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);

@@ -29,7 +29,7 @@ import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { evalFunction, evaluate, summary, TASK_KEY, taskForward } from './evaluate.js';
 import type { SegHead, TaskOutputs, TaskSpec } from './evaluate.js';
-import { loadRun, readSavedOptions, saveRun, saveRunOptions } from './run_state.js';
+import { loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { balancedClassWeights, classCounts, taskLoss } from './task_loss.js';
@@ -87,6 +87,8 @@ export interface EpochRecord {
   readonly epoch: number;
   readonly trainLoss: number;
   readonly imagesPerSecond: number;
+  /** Wall-clock seconds of the run at the end of this epoch (validation included), over all its sessions. */
+  readonly seconds: number;
   readonly val?: Record<string, number>;
   readonly best?: boolean;
 }
@@ -166,9 +168,11 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   let start = { epoch: 0, batchesDone: 0 };
   let bestScore = -Infinity;
   let globalStep = 0;
+  let clock = runClock();
   if (o.resume) {
     const pos = await loadRun(o.out, ps, opt);
     ({ globalStep, bestScore } = pos);
+    clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
     start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
     log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
@@ -179,7 +183,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   const stop = new StopOnSignal(o.out, log);
   const meta = { 'usfm.config': JSON.stringify(cfg), [TASK_KEY]: JSON.stringify(task) };
   const records: EpochRecord[] = [];
-  const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state });
+  const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state, seconds: clock() });
   try {
   for (let epoch = start.epoch; epoch < o.epochs; epoch++) {
     const t0 = performance.now();
@@ -213,8 +217,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
         return records;
       }
     }
-    const record: { epoch: number; trainLoss: number; imagesPerSecond: number; val?: Record<string, number>; best?: boolean } = {
-      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000),
+    const record: { -readonly [K in keyof EpochRecord]: EpochRecord[K] } = {
+      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000), seconds: 0,
     };
     await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
     if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {
@@ -228,6 +232,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       }
       log(`epoch ${epoch + 1}: ${Object.entries(record.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${record.best ? ' (best)' : ''}`);
     }
+    record.seconds = clock();
     await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
     records.push(record);
     if (stop.requested && epoch + 1 < o.epochs) {

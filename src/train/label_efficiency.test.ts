@@ -1,6 +1,6 @@
 // Label-efficiency study: budget rule, run plan, aggregation, and the resumable orchestration (fake runner, no training).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +118,16 @@ describe('labelEfficiency (fake runner)', () => {
   it('stops when a run is interrupted and continues from that run on the next invocation', async () => {
     const out = join(tmp, 'interrupted');
     const first = fakeRunner(3);
-    const r = await labelEfficiency(options(), out, quiet, first.runner);
+    // The interrupted run leaves a saved state, as finetune does, with the time spent so far.
+    const interrupted: Runner = async (spec, log) => {
+      const m = await first.runner(spec, log);
+      if (m === null) {
+        mkdirSync(spec.finetune.out, { recursive: true });
+        writeFileSync(join(spec.finetune.out, 'state.json'), JSON.stringify({ seconds: 1000 }));
+      }
+      return m;
+    };
+    const r = await labelEfficiency(options(), out, quiet, interrupted);
     assert.equal(r.complete, false);
     assert.equal(r.runs.length, 2);
     assert.ok(!existsSync(join(out, 'runs', 'pretrained-r1-s42', 'test.json')));
@@ -127,6 +136,8 @@ describe('labelEfficiency (fake runner)', () => {
     assert.deepEqual(second.calls.map((c) => c.name), ['pretrained-r1-s42', 'scratch-r1-s42', 'pretrained-r0.5-s43', 'scratch-r0.5-s43', 'pretrained-r1-s43', 'scratch-r1-s43']);
     assert.ok(r2.complete);
     assert.equal(r2.runs.length, 8);
+    // The continued run's wall time counts the earlier invocation's saved seconds; the others' do not.
+    assert.deepEqual(r2.runs.filter((x) => x.seconds >= 1000).map((x) => x.name), ['pretrained-r1-s42']);
   });
 
   it('refuses a re-run with different options, naming the difference; the pretrained arm needs weights', async () => {

@@ -34,6 +34,7 @@ import { evalFunction, evaluate, mmSummary, summary } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
+import { savedSeconds } from './run_state.js';
 
 export type Arm = 'pretrained' | 'scratch';
 export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
@@ -161,7 +162,10 @@ export interface RunResult {
   readonly images: number;
   readonly epochs: number;
   readonly steps: number;
-  /** Wall time of the invocation that finished it (training + test evaluation). */
+  /**
+   * Wall time of the run (training + test evaluation), including the saved time of earlier invocations it was
+   * continued from (work after an interrupted run's last save is redone, and counted once).
+   */
   readonly seconds: number;
   readonly metrics: Readonly<Record<string, number>>;
 }
@@ -352,6 +356,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
     }
     const { plan, finetune: f } = spec;
     log(`[${i + 1}/${specs.length}] ${spec.name}: ${plan.images} images, ${plural(plan.epochs, 'epoch')}, ${plural(plan.steps, 'step')}, lr ${f.lr}, layer decay ${f.layerDecay}`);
+    const before = await savedSeconds(f.out);
     const t0 = performance.now();
     const metrics = await runner(spec, log);
     if (metrics === null) {
@@ -361,7 +366,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
     }
     const r: RunResult = {
       name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
-      seconds: (performance.now() - t0) / 1000, metrics,
+      seconds: before + (performance.now() - t0) / 1000, metrics,
     };
     await mkdir(spec.finetune.out, { recursive: true });
     await writeFileAtomic(done, [Buffer.from(toJson(r))]);

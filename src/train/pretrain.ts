@@ -27,7 +27,7 @@ import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
-import { loadRun, readSavedOptions, saveRun, saveRunOptions } from './run_state.js';
+import { loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
@@ -78,6 +78,8 @@ export interface PretrainRecord {
   readonly lFreq: number;
   readonly lr: number;
   readonly imagesPerSecond: number;
+  /** Wall-clock seconds of the run at the end of this epoch (checkpoints and grid included), over all its sessions. */
+  readonly seconds: number;
 }
 
 /** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
@@ -134,9 +136,11 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   await mkdir(o.out, { recursive: true });
   let start = { epoch: 0, batchesDone: 0 };
   let globalStep = 0;
+  let clock = runClock();
   if (o.resume) {
     const pos = await loadRun(o.out, ps, opt);
     globalStep = pos.globalStep;
+    clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
     masker.rngState = pos.rngs?.masker ?? masker.rngState;
     start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
@@ -147,7 +151,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const stop = new StopOnSignal(o.out, log);
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] =>
-    ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState } });
+    ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock() });
   const records: PretrainRecord[] = [];
   const acc = new GradAccumulator();
   try {
@@ -185,7 +189,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
           return records;
         }
       }
-      const record: PretrainRecord = {
+      const stats: Omit<PretrainRecord, 'seconds'> = {
         epoch: epoch + 1, loss: sums.loss / Math.max(1, seen), lSpa: sums.lSpa / Math.max(1, seen), lFreq: sums.lFreq / Math.max(1, seen), lr,
         imagesPerSecond: seen / ((performance.now() - t0) / 1000),
       };
@@ -198,7 +202,8 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         await mkdir(join(o.out, 'grids'), { recursive: true });
         await preview.write(join(o.out, 'grids', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), ps.views());
       }
-      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)} (spa ${record.lSpa.toFixed(4)}, freq ${record.lFreq.toFixed(4)}), ${record.imagesPerSecond.toFixed(1)} img/s`);
+      log(`epoch ${epoch + 1}: loss ${stats.loss.toFixed(4)} (spa ${stats.lSpa.toFixed(4)}, freq ${stats.lFreq.toFixed(4)}), ${stats.imagesPerSecond.toFixed(1)} img/s`);
+      const record: PretrainRecord = { ...stats, seconds: clock() };
       await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
       records.push(record);
       if (stop.requested && epoch + 1 < o.epochs) {

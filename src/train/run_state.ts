@@ -17,10 +17,27 @@ export interface RunPosition {
   readonly rng: number;
   /** States of any other RNGs the run draws from (e.g. pretraining's masker), by name. */
   readonly rngs?: Readonly<Record<string, number>>;
+  /** Wall-clock seconds the run has spent up to this save, over all its sessions (absent in states saved before it was kept). */
+  readonly seconds?: number;
 }
 
 const STATE = 'state.json';
 const OPTIONS = 'options.json';
+
+/** A clock of a run's wall-clock seconds that goes on from the `before` seconds of its earlier sessions. */
+export function runClock(before = 0): () => number {
+  const t0 = performance.now();
+  return () => before + (performance.now() - t0) / 1000;
+}
+
+/** Seconds a run in `dir` has spent so far by its saved state (0 when it has none, or one from before they were kept). */
+export async function savedSeconds(dir: string): Promise<number> {
+  try {
+    return (JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunPosition).seconds ?? 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** Record the options a run starts with (RUN_DIR/options.json), so `--resume RUN_DIR` needs only the folder. */
 export async function saveRunOptions<T extends { readonly out: string; readonly resume?: boolean }>(o: T): Promise<void> {
