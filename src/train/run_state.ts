@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
@@ -32,10 +33,14 @@ export function runClock(before = 0): () => number {
 
 /** Seconds a run in `dir` has spent so far by its saved state (0 when it has none, or one from before they were kept). */
 export async function savedSeconds(dir: string): Promise<number> {
+  return existsSync(join(dir, STATE)) ? ((await readPosition(dir)).seconds ?? 0) : 0;
+}
+
+async function readPosition(dir: string): Promise<RunPosition> {
   try {
-    return (JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunPosition).seconds ?? 0;
-  } catch {
-    return 0;
+    return JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunPosition;
+  } catch (e) {
+    throw new Error(`${join(dir, STATE)}: cannot resume (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 
@@ -80,12 +85,7 @@ export async function saveRun(dir: string, ps: ParamSet, opt: AdamW, pos: RunPos
 
 /** Load what saveRun wrote (parameters into `ps`, state into `opt`); returns the position. */
 export async function loadRun(dir: string, ps: ParamSet, opt: AdamW): Promise<RunPosition> {
-  let pos: RunPosition;
-  try {
-    pos = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunPosition;
-  } catch (e) {
-    throw new Error(`${join(dir, STATE)}: cannot resume (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const pos = await readPosition(dir);
   const pf = join(dir, PARAMS(pos.globalStep));
   const of = join(dir, OPTIM(pos.globalStep));
   const params = await readSafetensors(pf);
