@@ -1,11 +1,12 @@
 // `usfm label-efficiency`: one-line usage errors, then one tiny end-to-end study on the bundled HC18 subset
 // (a 1-epoch pretrained encoder vs random init, 32 px, ratios 0.5 and 1, one seed), its re-run and option check.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { BUNDLED_PATH } from '../models/usfm/bundled.js';
 import type { StudyResults } from '../train/label_efficiency.js';
 import { DEMO_DATA } from './demo.js';
 import { parseArms, parseRatios, studyOptions } from './label_efficiency.js';
@@ -32,6 +33,16 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'bundled' })), [2e-2, 1, 6.4e-2]);
+    // The bundled file by path, or a copy of it, is known by content; a same-sized file with other bytes is not.
+    const tmp = tempDir('usfm-le-recipe-');
+    const copy = join(tmp, 'copy.safetensors');
+    copyFileSync(BUNDLED_PATH, copy);
+    const other = join(tmp, 'other.safetensors');
+    const bytes = readFileSync(BUNDLED_PATH);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+    writeFileSync(other, bytes);
+    for (const w of [BUNDLED_PATH, copy]) assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: w })), [2e-2, 1, 6.4e-2], w);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: other })), [1.25e-3, 0.65, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
     assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
     assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);

@@ -1,4 +1,4 @@
-import { BUNDLED_MODEL, BUNDLED_NAME, resolveWeights } from '../models/usfm/bundled.js';
+import { BUNDLED_MODEL, BUNDLED_NAME, isBundledWeights, resolveWeights } from '../models/usfm/bundled.js';
 import type { ModelName } from '../models/usfm/config.js';
 import { UsageError } from './errors.js';
 
@@ -31,9 +31,11 @@ export interface RecipeDefaults {
  * from scratch 6.4e-2 beat 2e-2 with two seeds (balanced accuracy 0.618 / 0.525 vs 0.430 / 0.475) while the
  * bundled backbone fell from 0.537–0.600 to 0.476 at 6.4e-2 (docs/label-efficiency). Any other checkpoint
  * (e.g. the official USFM_latest.pth): the official recipe, lr 1.25e-3 (cls) / 3.2e-3 (seg), layer decay 0.65.
+ * The bundled backbone is known by name or by content, so `--weights weights/usfm-vit-t-dualmim.safetensors`
+ * (or a copy of it) gets its recipe too.
  */
 export function recipeDefaults(weightsArg: string, task: 'cls' | 'seg'): RecipeDefaults {
   if (weightsArg === 'none') return { lr: task === 'cls' ? 6.4e-2 : 1.28e-2, layerDecay: 1 };
-  if (weightsArg === BUNDLED_NAME) return { lr: task === 'cls' ? 2e-2 : 1.28e-2, layerDecay: 1 };
+  if (weightsArg === BUNDLED_NAME || isBundledWeights(weightsArg)) return { lr: task === 'cls' ? 2e-2 : 1.28e-2, layerDecay: 1 };
   return { lr: task === 'cls' ? 1.25e-3 : 3.2e-3, layerDecay: 0.65 };
 }

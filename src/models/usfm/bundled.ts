@@ -1,6 +1,6 @@
 // The pretrained backbone shipped with the package: our own ViT-T, pretrained with USFM's dual masked
 // image modeling on the public ultrasound in ../shared/data (model card: weights/README.md).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ModelName } from './config.js';
 
@@ -18,4 +18,14 @@ export function resolveWeights(arg: string, model: ModelName): string | null {
   if (model !== BUNDLED_MODEL) throw new Error(`--weights bundled is a ${BUNDLED_MODEL}; for --model ${model} pass --weights CKPT (e.g. USFM_latest.pth for vit-b) or --weights none`);
   if (!existsSync(BUNDLED_PATH)) throw new Error(`${BUNDLED_PATH}: the bundled weights are missing from this installation`);
   return BUNDLED_PATH;
+}
+
+/**
+ * Whether the checkpoint at `path` is the bundled ViT-T, by content: the same bytes as the shipped file,
+ * wherever it lies (the package's own path, a copy beside a study, another installation).
+ */
+export function isBundledWeights(path: string): boolean {
+  if (!existsSync(BUNDLED_PATH) || !existsSync(path)) return false;
+  if (statSync(path).size !== statSync(BUNDLED_PATH).size) return false;
+  return readFileSync(path).equals(readFileSync(BUNDLED_PATH));
 }
