@@ -1,6 +1,6 @@
 // Label-efficiency study: budget rule, run plan, aggregation, and the resumable orchestration (fake runner, no training).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,15 @@ describe('labelEfficiency (fake runner)', () => {
       (e: Error) => e instanceof StudyOptionsError && /options\.json: this study was run with --ratios 0\.5,1, not --ratios 0\.2,1/.test(e.message));
     await assert.rejects(labelEfficiency(options({ seeds: [1], budget: { unit: 'steps', value: 100 } }), out, quiet, fakeRunner().runner),
       /run with --epochs 30, not --steps 100/);
+    // The same weights at another path continue the study; other weights do not.
+    const copy = join(tmp, 'copy.safetensors');
+    copyFileSync(weights, copy);
+    const moved = fakeRunner();
+    assert.equal((await labelEfficiency(options({ seeds: [1], weights: copy }), out, quiet, moved.runner)).runs.length, 4);
+    assert.equal(moved.calls.length, 0);
+    const other = join(tmp, 'other.safetensors');
+    writeFileSync(other, 'other weights');
+    await assert.rejects(labelEfficiency(options({ seeds: [1], weights: other }), out, quiet, fakeRunner().runner), /run with --weights .*encoder\.safetensors, not --weights .*other\.safetensors/);
     await assert.rejects(labelEfficiency(options({ weights: null }), join(tmp, 'x'), quiet, fakeRunner().runner), /pretrained arm needs encoder weights/);
     await assert.rejects(labelEfficiency(options({ weights: join(tmp, 'missing.pth') }), join(tmp, 'y'), quiet, fakeRunner().runner), /missing\.pth: no such file/);
     // Before any run has finished, new options replace the old ones (and the unfinished runs).

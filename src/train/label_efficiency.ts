@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
+import { identicalFiles } from '../checkpoint/identical.js';
 import type { ClsItem } from '../data/datasets/cls.js';
 import { scanClsDataset } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
@@ -247,6 +248,8 @@ async function checkOptions(out: string, o: StudyOptions, log: (line: string) =>
   const now = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
   for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) {
     if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;
+    // The same checkpoint at another path (a moved installation, a copy) is the same study.
+    if (k === 'weights' && typeof saved[k] === 'string' && typeof now[k] === 'string' && identicalFiles(saved[k], now[k])) continue;
     const was = `${show(k, saved[k])}, not ${show(k, now[k])}`;
     if ((await finishedRuns(out)).length) throw new StudyOptionsError(`${path}: this study was run with ${was} (re-run with the same options, or use another --out)`);
     log(`${path}: no run had finished with the old options (${was}); starting over with the new ones`);

@@ -1,7 +1,8 @@
 // The pretrained backbone shipped with the package: our own ViT-T, pretrained with USFM's dual masked
 // image modeling on the public ultrasound in ../shared/data (model card: weights/README.md).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { identicalFiles } from '../../checkpoint/identical.js';
 import type { ModelName } from './config.js';
 
 export const BUNDLED_NAME = 'bundled';
@@ -25,7 +26,5 @@ export function resolveWeights(arg: string, model: ModelName): string | null {
  * wherever it lies (the package's own path, a copy beside a study, another installation).
  */
 export function isBundledWeights(path: string): boolean {
-  if (!existsSync(BUNDLED_PATH) || !existsSync(path)) return false;
-  if (statSync(path).size !== statSync(BUNDLED_PATH).size) return false;
-  return readFileSync(path).equals(readFileSync(BUNDLED_PATH));
+  return identicalFiles(path, BUNDLED_PATH);
 }

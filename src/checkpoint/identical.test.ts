@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { identicalFiles } from './identical.js';
+import { tempDir } from '../testing/temp_dir.js';
+
+it('identicalFiles: same bytes at two paths; not a different byte past the first chunk, another size, a folder or a missing file', () => {
+  const tmp = tempDir('usfm-identical-');
+  const bytes = Buffer.alloc((4 << 20) + 10, 7);
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => join(tmp, n)) as [string, string, string, string];
+  writeFileSync(a, bytes);
+  writeFileSync(b, bytes);
+  bytes[bytes.length - 1] = 8;
+  writeFileSync(c, bytes);
+  writeFileSync(d, bytes.subarray(1));
+  mkdirSync(join(tmp, 'dir'));
+  assert.equal(identicalFiles(a, b), true);
+  assert.equal(identicalFiles(a, a), true);
+  assert.equal(identicalFiles(a, c), false);
+  assert.equal(identicalFiles(a, d), false);
+  assert.equal(identicalFiles(a, join(tmp, 'dir')), false);
+  assert.equal(identicalFiles(a, join(tmp, 'missing')), false);
+});
