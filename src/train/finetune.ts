@@ -217,22 +217,22 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
         return records;
       }
     }
-    const record: { -readonly [K in keyof EpochRecord]: EpochRecord[K] } = {
-      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000), seconds: 0,
+    const stats: { epoch: number; trainLoss: number; imagesPerSecond: number; val?: Record<string, number>; best?: boolean } = {
+      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000),
     };
     await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
     if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {
-      record.val = summary(await evaluate(evalFn, ps.views(), valLoader, task, pixels));
+      stats.val = summary(await evaluate(evalFn, ps.views(), valLoader, task, pixels));
       // Multi-class: the mean per-class Dice (the foreground Dice would not see swapped classes).
-      const score = isCls ? record.val.balancedAccuracy! : (record.val.mDice ?? record.val.dice!);
+      const score = isCls ? stats.val.balancedAccuracy! : (stats.val.mDice ?? stats.val.dice!);
       if (score > bestScore) {
         bestScore = score;
-        record.best = true;
+        stats.best = true;
         await writeSafetensors(join(o.out, 'best.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
       }
-      log(`epoch ${epoch + 1}: ${Object.entries(record.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${record.best ? ' (best)' : ''}`);
+      log(`epoch ${epoch + 1}: ${Object.entries(stats.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${stats.best ? ' (best)' : ''}`);
     }
-    record.seconds = clock();
+    const record: EpochRecord = { ...stats, seconds: clock() };
     await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
     records.push(record);
     if (stop.requested && epoch + 1 < o.epochs) {

@@ -35,7 +35,7 @@ import { evalFunction, evaluate, mmSummary, summary } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
-import { savedSeconds } from './run_state.js';
+import { runClock, savedSeconds } from './run_state.js';
 
 export type Arm = 'pretrained' | 'scratch';
 export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
@@ -359,8 +359,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
     }
     const { plan, finetune: f } = spec;
     log(`[${i + 1}/${specs.length}] ${spec.name}: ${plan.images} images, ${plural(plan.epochs, 'epoch')}, ${plural(plan.steps, 'step')}, lr ${f.lr}, layer decay ${f.layerDecay}`);
-    const before = await savedSeconds(f.out);
-    const t0 = performance.now();
+    const clock = runClock(await savedSeconds(f.out));
     const metrics = await runner(spec, log);
     if (metrics === null) {
       log(`stopped during ${spec.name}; run the same command again to continue`);
@@ -369,7 +368,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
     }
     const r: RunResult = {
       name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
-      seconds: before + (performance.now() - t0) / 1000, metrics,
+      seconds: clock(), metrics,
     };
     await mkdir(spec.finetune.out, { recursive: true });
     await writeFileAtomic(done, [Buffer.from(toJson(r))]);
