@@ -55,6 +55,22 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   assert.notEqual(await main(['eval', '--weights', join(tmp, 'nope.safetensors'), '--data', data], { out: () => undefined, err: (t) => { evalErr += t; } }), 0);
   assert.match(evalErr, /nope\.safetensors: /);
 
+  // The same command again would write over the run: refused, nothing changed. --resume of the finished run does nothing.
+  const before = readFileSync(join(out, 'best.safetensors'));
+  let err3 = '';
+  const io3 = { out: (): void => undefined, err: (t: string): void => { err3 += t; } };
+  assert.equal(await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--img-size', '32', '--epochs', '1', '--out', out], io3), 1);
+  assert.equal(err3, `usfm: ${out}: holds a run already (options.json); continue it with --resume ${out}, or choose another --out\n`);
+  err3 = '';
+  assert.equal(await main(['finetune', '--resume', out], io3), 0);
+  assert.match(err3, /finished \(2 epochs\), nothing to continue/);
+  assert.deepEqual(readFileSync(join(out, 'best.safetensors')), before);
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  err3 = '';
+  writeFileSync(join(tmp, 'file'), '');
+  assert.equal(await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--out', join(tmp, 'file')], io3), 1);
+  assert.equal(err3, `usfm: ${join(tmp, 'file')}: --out is a file, not a folder\n`);
+
   let err2 = '';
   const bad = await main(['finetune', '--task', 'seg', '--data', data, '--weights', 'none', '--out', join(tmp, 'run2')], { out: () => undefined, err: (t) => { err2 += t; } });
   assert.notEqual(bad, 0);

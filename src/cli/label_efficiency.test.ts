@@ -1,7 +1,7 @@
 // `usfm label-efficiency`: one-line usage errors, then one tiny end-to-end study on the bundled HC18 subset
 // (a 1-epoch pretrained encoder vs random init, 32 px, ratios 0.5 and 1, one seed), its re-run and option check.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -72,6 +72,12 @@ describe('usfm label-efficiency arguments', () => {
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
       assert.match(r.err, want);
     }
+    const file = join(tempDir('usfm-le-out-'), 'results.txt');
+    writeFileSync(file, 'not a folder');
+    const onFile = await cli([...base.slice(0, -1), file, '--weights', BUNDLED_PATH]);
+    assert.equal(onFile.code, 1);
+    assert.equal(onFile.err, `usfm: ${file}: --out is a file, not a folder\n`);
+    assert.equal(readFileSync(file, 'utf8'), 'not a folder');
     const missing = await cli([...base, '--weights', join(tmpdir(), 'no-such-encoder.safetensors')]);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /no-such-encoder\.safetensors: no such file/);
@@ -112,6 +118,19 @@ describe('usfm label-efficiency end to end', () => {
     assert.equal(again.code, 0, again.err);
     assert.equal((again.err.match(/done, skipped/g) ?? []).length, 4, again.err);
     assert.ok(!/epoch 1\//.test(again.err), 'nothing trained');
+    // Killed between a run's last saved state and its last metrics line: the study still counts the run as
+    // finished (by its state) and scores it, rather than resuming a finished run for ever.
+    const runDir = join(out, 'runs', 'scratch-r1-s42');
+    rmSync(runDir, { recursive: true });
+    const ft = await cli(['finetune', '--task', 'seg', '--data', DEMO_DATA, '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
+      '--batch-size', '8', '--epochs', '1', '--out', runDir]);
+    assert.equal(ft.code, 0, ft.err);
+    writeFileSync(join(runDir, 'metrics.jsonl'), '');
+    const healed = await cli(args);
+    assert.equal(healed.code, 0, healed.err);
+    assert.match(healed.err, /scratch-r1-s42: continuing the interrupted run[^]*finished \(1 epoch\), nothing to continue/);
+    assert.ok((JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults).complete, healed.err);
+    assert.ok(existsSync(join(runDir, 'test.json')));
     const other = await cli([...args.slice(0, -2), '--lr-scratch', '0.01', '--out', out]);
     assert.equal(other.code, 2);
     assert.match(other.err, /options\.json: this study was run with --lr-scratch 0\.0128, not --lr-scratch 0\.01/);

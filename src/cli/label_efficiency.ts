@@ -10,6 +10,7 @@ import { bundledOr, recipeDefaults } from './weights.js';
 import type { Io } from './io.js';
 
 const scratch = { seg: recipeDefaults('none', 'seg'), cls: recipeDefaults('none', 'cls') };
+const bundled = { seg: recipeDefaults('bundled', 'seg'), cls: recipeDefaults('bundled', 'cls') };
 const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDefaults('USFM_latest.pth', 'cls') };
 
 export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
@@ -23,8 +24,8 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   Same budget: every run takes the same number of optimizer steps, --epochs over the full training set (or --steps);
   a ratio with b batches per epoch trains ceil(budget / b) epochs. Seeds are --seed, --seed+1, … (--seeds of them).
   Each arm gets finetune's recipe for its backbone (--lr-* are base rates at batch 512, scaled by batch/512):
-  scratch lr ${scratch.seg.lr} (seg) / ${scratch.cls.lr} (cls), no layer decay; pretrained with bundled (or its file) the same (measured best for
-  our small ViT-T), with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
+  scratch lr ${scratch.seg.lr} (seg) / ${scratch.cls.lr} (cls), no layer decay; pretrained with bundled (or its file) ${bundled.seg.lr} / ${bundled.cls.lr},
+  layer decay ${bundled.seg.layerDecay} (measured best for our small ViT-T); with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
   --class-weights balanced (cls): each run weights its loss by the inverse class frequency of its own subset.
   Writes DIR/runs/ARM-rRATIO-sSEED/ (best.safetensors, metrics.jsonl, test.json; the resume state and last.safetensors
   are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall

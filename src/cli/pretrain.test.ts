@@ -156,12 +156,38 @@ describe('usfm pretrain', () => {
     assert.match(r2.err, /no pretraining decoder in the checkpoint/);
   });
 
+  it('never writes over a run: a new run into a run folder, a file as --out, --resume of another command\'s folder', async () => {
+    const a = join(tmp, 'a');
+    const before = ['last.safetensors', 'metrics.jsonl', 'state.json', 'options.json'].map((f) => readFileSync(join(a, f)));
+    const again = await cli([...args(a).filter((_, i, l) => l[i] !== '--seed' && l[i - 1] !== '--seed'), '--seed', '7']);
+    assert.equal(again.code, 1);
+    assert.equal(again.err, `usfm: ${a}: holds a run already (options.json); continue it with --resume ${a}, or choose another --out\n`);
+    const done = await cli(['pretrain', '--resume', a]);
+    assert.equal(done.code, 0, done.err);
+    assert.match(done.err, /finished \(2 epochs\), nothing to continue; to pretrain further, start a new run with --weights .*last\.safetensors/);
+    assert.deepEqual(['last.safetensors', 'metrics.jsonl', 'state.json', 'options.json'].map((f) => readFileSync(join(a, f))), before);
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'keep');
+    const onFile = await cli(args(file));
+    assert.equal(onFile.err, `usfm: ${file}: --out is a file, not a folder\n`);
+    assert.equal(readFileSync(file, 'utf8'), 'keep');
+    const ft = join(tmp, 'ft-run');
+    mkdirSync(ft);
+    writeFileSync(join(ft, 'options.json'), JSON.stringify({ task: 'cls', data: '/some/data', model: 'vit-t', epochs: 3, labelRatio: 1 }));
+    const other = await cli(['pretrain', '--resume', ft]);
+    assert.equal(other.code, 1);
+    assert.equal(other.err, `usfm: ${join(ft, 'options.json')}: not the options of a pretraining run; --resume takes a folder that a pretraining run wrote\n`);
+  });
+
   it('rejects bad options and held-out folders with one line', async () => {
     const bad = await cli([...args(join(tmp, 'c')), '--fill', 'blur']);
     assert.equal(bad.code, 2);
     assert.equal(bad.err, "usfm: --fill must be token, noise or mean, got 'blur'\n");
+    const ratio = await cli([...args(join(tmp, 'c')), '--mask-ratio', '1.5']);
+    assert.equal(ratio.code, 2);
+    assert.equal(ratio.err, 'usfm: --mask-ratio must be in [0, 1], got 1.5\n');
     mkdirSync(join(tmp, 'ds', 'val_set'), { recursive: true });
-    const held = await cli(['pretrain', '--data', join(tmp, 'ds', 'val_set'), '--out', join(tmp, 'd')], quiet.err);
+    const held = await cli(['pretrain', '--data', join(tmp, 'ds', 'val_set'), '--out', join(tmp, 'held')], quiet.err);
     assert.equal(held.code, 1);
     assert.match(held.err, /val_set: is in a held-out split folder .*--splits all/);
     assert.equal(held.err.trim().split('\n').length, 1);

@@ -63,7 +63,8 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
     objective.branch = { spatial: p[0]! / sum, frequency: p[1]! / sum, both: p[2]! / sum };
   }
   try {
-    objectiveOptions(objective);
+    const flags = Object.fromEntries(Object.entries(OBJECTIVE_FLAGS).map(([flag, key]) => [key, `--${flag}`])) as Partial<Record<string, string>>;
+    objectiveOptions(objective, (key) => flags[key] ?? `--${key}`);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

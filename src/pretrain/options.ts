@@ -100,33 +100,36 @@ export const DEFAULT_OBJECTIVE: PretrainObjectiveOptions = {
   pixelStd: IMAGENET_STD,
 };
 
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`pretrain objective: ${what}`);
-}
-
 const ratio = (v: number): boolean => Number.isFinite(v) && v >= 0 && v <= 1;
 
-/** The defaults overridden by `over`, validated. */
-export function objectiveOptions(over: Partial<PretrainObjectiveOptions> = {}): PretrainObjectiveOptions {
+/** How an option is named in errors: its key here, its flag in the CLI. */
+export type OptionName = (key: keyof PretrainObjectiveOptions) => string;
+
+/** The defaults overridden by `over`, validated; errors name options by `name` (default: 'pretrain objective: KEY'). */
+export function objectiveOptions(over: Partial<PretrainObjectiveOptions> = {}, name?: OptionName): PretrainObjectiveOptions {
   const o: PretrainObjectiveOptions = { ...DEFAULT_OBJECTIVE, ...over, branch: { ...DEFAULT_OBJECTIVE.branch, ...over.branch } };
-  validateObjective(o);
+  validateObjective(o, name);
   return o;
 }
 
-export function validateObjective(o: PretrainObjectiveOptions): void {
-  check(Number.isInteger(o.maskUnit) && o.maskUnit > 0, `maskUnit must be a positive integer, got ${o.maskUnit}`);
-  check(ratio(o.maskRatio), `maskRatio must be in [0, 1], got ${o.maskRatio}`);
-  check(['mean', 'noise', 'token'].includes(o.fill), `fill must be mean, noise or token, got ${String(o.fill)}`);
-  check(Number.isFinite(o.noiseStd) && o.noiseStd >= 0, `noiseStd must be ≥ 0, got ${o.noiseStd}`);
-  check(ratio(o.freqRatio), `freqRatio must be in [0, 1], got ${o.freqRatio}`);
-  check(Number.isFinite(o.baseBw) && o.baseBw > 0, `baseBw must be > 0, got ${o.baseBw}`);
-  check(Number.isFinite(o.increaseFactor) && o.increaseFactor >= 0, `increaseFactor must be ≥ 0, got ${o.increaseFactor}`);
-  check(Number.isFinite(o.maxIncrease) && o.maxIncrease >= 1, `maxIncrease must be ≥ 1, got ${o.maxIncrease}`);
-  check(Number.isFinite(o.centerProtect) && o.centerProtect >= 0, `centerProtect must be ≥ 0, got ${o.centerProtect}`);
-  check(o.outerRadius === 'corner' || o.outerRadius === 'inscribed', `outerRadius must be corner or inscribed, got ${String(o.outerRadius)}`);
+export function validateObjective(o: PretrainObjectiveOptions, name?: OptionName): void {
+  const n: OptionName = name ?? ((k) => k);
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) throw new Error(name ? what : `pretrain objective: ${what}`);
+  };
+  check(Number.isInteger(o.maskUnit) && o.maskUnit > 0, `${n('maskUnit')} must be a positive integer, got ${o.maskUnit}`);
+  check(ratio(o.maskRatio), `${n('maskRatio')} must be in [0, 1], got ${o.maskRatio}`);
+  check(['mean', 'noise', 'token'].includes(o.fill), `${n('fill')} must be mean, noise or token, got ${String(o.fill)}`);
+  check(Number.isFinite(o.noiseStd) && o.noiseStd >= 0, `${n('noiseStd')} must be ≥ 0, got ${o.noiseStd}`);
+  check(ratio(o.freqRatio), `${n('freqRatio')} must be in [0, 1], got ${o.freqRatio}`);
+  check(Number.isFinite(o.baseBw) && o.baseBw > 0, `${n('baseBw')} must be > 0, got ${o.baseBw}`);
+  check(Number.isFinite(o.increaseFactor) && o.increaseFactor >= 0, `${n('increaseFactor')} must be ≥ 0, got ${o.increaseFactor}`);
+  check(Number.isFinite(o.maxIncrease) && o.maxIncrease >= 1, `${n('maxIncrease')} must be ≥ 1, got ${o.maxIncrease}`);
+  check(Number.isFinite(o.centerProtect) && o.centerProtect >= 0, `${n('centerProtect')} must be ≥ 0, got ${o.centerProtect}`);
+  check(o.outerRadius === 'corner' || o.outerRadius === 'inscribed', `${n('outerRadius')} must be corner or inscribed, got ${String(o.outerRadius)}`);
   const p = [o.branch.spatial, o.branch.frequency, o.branch.both];
-  check(p.every((v) => Number.isFinite(v) && v >= 0), `branch probabilities must be ≥ 0, got ${p.join(', ')}`);
-  check(Math.abs(p[0]! + p[1]! + p[2]! - 1) < 1e-6, `branch probabilities must sum to 1, got ${p.join(' + ')}`);
-  check(Number.isFinite(o.freqWeight) && o.freqWeight >= 0, `freqWeight must be ≥ 0, got ${o.freqWeight}`);
-  check(o.pixelStd.every((s) => Number.isFinite(s) && s > 0) && o.pixelMean.every(Number.isFinite), 'pixelMean/pixelStd must be finite with std > 0');
+  check(p.every((v) => Number.isFinite(v) && v >= 0), `${n('branch')} probabilities must be ≥ 0, got ${p.join(', ')}`);
+  check(Math.abs(p[0]! + p[1]! + p[2]! - 1) < 1e-6, `${n('branch')} probabilities must sum to 1, got ${p.join(' + ')}`);
+  check(Number.isFinite(o.freqWeight) && o.freqWeight >= 0, `${n('freqWeight')} must be ≥ 0, got ${o.freqWeight}`);
+  check(o.pixelStd.every((s) => Number.isFinite(s) && s > 0) && o.pixelMean.every(Number.isFinite), `${n('pixelMean')}/${n('pixelStd')} must be finite with std > 0`);
 }

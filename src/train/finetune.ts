@@ -29,7 +29,7 @@ import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { evalFunction, evaluate, summary, TASK_KEY, taskForward } from './evaluate.js';
 import type { SegHead, TaskOutputs, TaskSpec } from './evaluate.js';
-import { loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
+import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { balancedClassWeights, classCounts, taskLoss } from './task_loss.js';
@@ -80,7 +80,8 @@ export interface FinetuneOptions {
 
 /** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
 export function readRunOptions(dir: string): Promise<FinetuneOptions> {
-  return readSavedOptions<FinetuneOptions>(dir);
+  return readSavedOptions<FinetuneOptions>(dir, 'fine-tuning', (o) =>
+    (o.task === 'cls' || o.task === 'seg') && typeof o.data === 'string' && typeof o.labelRatio === 'number' && typeof o.epochs === 'number');
 }
 
 export interface EpochRecord {
@@ -98,6 +99,7 @@ type Item = ClsItem | SegItem;
 /** Fine-tune a USFM backbone for classification or segmentation; writes `last`/`best` checkpoints and metrics.jsonl. */
 export async function finetune(o: FinetuneOptions, log: (line: string) => void): Promise<EpochRecord[]> {
   const isCls = o.task === 'cls';
+  if (!o.resume) await checkNewRunFolder(o.out);
   const train = isCls ? await scanClsDataset(o.data, 'train') : await scanSegDataset(o.data, 'train');
   const val = isCls ? await scanClsDataset(o.data, 'val') : await scanSegDataset(o.data, 'val');
   const classes = isCls ? (train as Awaited<ReturnType<typeof scanClsDataset>>).classes.length : (o.classes ?? 2);
@@ -175,7 +177,9 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
     start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
-    log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
+    log(pos.epoch >= o.epochs
+      ? `${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue`
+      : `resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
   } else {
     await saveRunOptions(o);
   }

@@ -147,6 +147,9 @@ describe('labelEfficiency (fake runner)', () => {
       (e: Error) => e instanceof StudyOptionsError && /options\.json: this study was run with --ratios 0\.5,1, not --ratios 0\.2,1/.test(e.message));
     await assert.rejects(labelEfficiency(options({ seeds: [1], budget: { unit: 'steps', value: 100 } }), out, quiet, fakeRunner().runner),
       /run with --epochs 30, not --steps 100/);
+    // Seeds show as the flags that give them (--seeds COUNT --seed FIRST), not as the list.
+    await assert.rejects(labelEfficiency(options({ seeds: [1, 2] }), out, quiet, fakeRunner().runner),
+      /run with --seeds 1 --seed 1, not --seeds 2 --seed 1/);
     // The same weights at another path continue the study; other weights do not.
     const copy = join(tmp, 'copy.safetensors');
     copyFileSync(weights, copy);

@@ -35,7 +35,7 @@ import { evalFunction, evaluate, mmSummary, summary } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
-import { runClock, savedSeconds } from './run_state.js';
+import { checkOutFolder, runClock, savedPosition } from './run_state.js';
 
 export type Arm = 'pretrained' | 'scratch';
 export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
@@ -218,6 +218,8 @@ const FLAG: Readonly<Record<string, string>> = {
 
 function show(key: string, v: unknown): string {
   if (key === 'budget') return `--${(v as Budget).unit} ${(v as Budget).value}`;
+  // Seeds are --seed, --seed+1, …: shown as the flags that give them.
+  if (key === 'seeds' && Array.isArray(v) && v.length) return `--seeds ${v.length} --seed ${String(v[0])}`;
   const value = v === undefined ? '(default)' : v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v);
   return `${FLAG[key] ?? key} ${value}`;
 }
@@ -292,13 +294,6 @@ export async function testMetrics(runDir: string, data: string, batchSize: numbe
   }
 }
 
-async function lastEpoch(dir: string): Promise<number> {
-  const path = join(dir, 'metrics.jsonl');
-  if (!existsSync(path)) return 0;
-  const lines = (await readFile(path, 'utf8')).trim().split('\n').filter(Boolean);
-  return lines.length ? (JSON.parse(lines[lines.length - 1]!) as { epoch: number }).epoch : 0;
-}
-
 /** The real runner: finetune (continuing an interrupted run from its saved state), then test metrics. */
 export const finetuneAndTest: Runner = async (spec, log) => {
   const dir = spec.finetune.out;
@@ -307,7 +302,8 @@ export const finetuneAndTest: Runner = async (spec, log) => {
   if (!resumable) await rm(dir, { recursive: true, force: true });
   else log(`${spec.name}: continuing the interrupted run in ${dir}`);
   await finetune({ ...spec.finetune, resume: resumable }, log);
-  if ((await lastEpoch(dir)) < spec.finetune.epochs) return null;
+  // Finished by the saved state (written before the epoch's metrics line, which a kill between the two loses).
+  if (((await savedPosition(dir))?.epoch ?? 0) < spec.finetune.epochs) return null;
   return testMetrics(dir, spec.finetune.data, spec.finetune.batchSize);
 };
 
@@ -340,6 +336,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   const o: StudyOptions = { ...options, data: resolve(options.data), weights: options.weights === null ? null : resolve(options.weights) };
   if (o.arms.includes('pretrained') && o.weights === null) throw new Error('the pretrained arm needs encoder weights');
   if (o.weights !== null && !existsSync(o.weights)) throw new Error(`${o.weights}: no such file`);
+  await checkOutFolder(out);
   const sizes = await subsetSizes(o); // reads the training split first: a wrong --data leaves nothing behind
   await mkdir(out, { recursive: true });
   await checkOptions(out, o, log);
@@ -359,7 +356,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
     }
     const { plan, finetune: f } = spec;
     log(`[${i + 1}/${specs.length}] ${spec.name}: ${plan.images} images, ${plural(plan.epochs, 'epoch')}, ${plural(plan.steps, 'step')}, lr ${f.lr}, layer decay ${f.layerDecay}`);
-    const clock = runClock(await savedSeconds(f.out));
+    const clock = runClock((await savedPosition(f.out))?.seconds ?? 0);
     const metrics = await runner(spec, log);
     if (metrics === null) {
       log(`stopped during ${spec.name}; run the same command again to continue`);

@@ -27,7 +27,7 @@ import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
-import { loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
+import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
@@ -84,7 +84,8 @@ export interface PretrainRecord {
 
 /** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
 export function readPretrainOptions(dir: string): Promise<PretrainOptions> {
-  return readSavedOptions<PretrainOptions>(dir);
+  return readSavedOptions<PretrainOptions>(dir, 'pretraining', (o) =>
+    Array.isArray(o.data) && typeof o.model === 'string' && typeof o.epochs === 'number' && typeof o.objective === 'object' && typeof o.balance === 'string');
 }
 
 /**
@@ -94,6 +95,7 @@ export function readPretrainOptions(dir: string): Promise<PretrainOptions> {
  */
 export async function pretrain(o: PretrainOptions, log: (line: string) => void): Promise<PretrainRecord[]> {
   const objective = objectiveOptions(o.objective);
+  if (!o.resume) await checkNewRunFolder(o.out);
   const sources = await scanSources([...o.data], { splits: o.splits ?? 'train' });
   for (const line of describeSources(sources)) log(line);
   const cfg: UsfmConfig = makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath, sharedRelPos: true });
@@ -144,7 +146,11 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     dpRng.state = pos.rng;
     masker.rngState = pos.rngs?.masker ?? masker.rngState;
     start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
-    log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
+    if (pos.epoch >= o.epochs) {
+      log(`${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue; to pretrain further, start a new run with --weights ${join(o.out, 'last.safetensors')}`);
+    } else {
+      log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
+    }
   } else {
     await saveRunOptions(o);
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../core/host.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
@@ -31,9 +31,27 @@ export function runClock(before = 0): () => number {
   return () => before + (performance.now() - t0) / 1000;
 }
 
-/** Seconds a run in `dir` has spent so far by its saved state (0 when it has none, or one from before they were kept). */
-export async function savedSeconds(dir: string): Promise<number> {
-  return existsSync(join(dir, STATE)) ? ((await readPosition(dir)).seconds ?? 0) : 0;
+/** Where the run in `dir` stands by its saved state, or null when it has none (not started, or no epoch finished nor Ctrl-C saved). */
+export async function savedPosition(dir: string): Promise<RunPosition | null> {
+  return existsSync(join(dir, STATE)) ? readPosition(dir) : null;
+}
+
+/** Files whose presence marks a folder as holding a run. */
+const RUN_MARKERS = [OPTIONS, STATE, 'last.safetensors', 'metrics.jsonl'];
+
+/** `out` must be a folder or not exist yet (an output folder given as --out). */
+export async function checkOutFolder(out: string): Promise<void> {
+  if (existsSync(out) && !(await stat(out)).isDirectory()) throw new Error(`${out}: --out is a file, not a folder`);
+}
+
+/**
+ * Before a new run writes to `out`: refuse a file, and a folder that holds a run already — writing over it
+ * would lose that run and mix two runs' metrics and resume state.
+ */
+export async function checkNewRunFolder(out: string): Promise<void> {
+  await checkOutFolder(out);
+  const found = RUN_MARKERS.find((f) => existsSync(join(out, f)));
+  if (found) throw new Error(`${out}: holds a run already (${found}); continue it with --resume ${out}, or choose another --out`);
 }
 
 async function readPosition(dir: string): Promise<RunPosition> {
@@ -50,14 +68,24 @@ export async function saveRunOptions<T extends { readonly out: string; readonly 
   await writeFileAtomic(join(o.out, OPTIONS), [new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`)]);
 }
 
-/** The options a run was started with, set to resume in `dir`. */
-export async function readSavedOptions<T>(dir: string): Promise<T & { out: string; resume: true }> {
+/**
+ * The options a run was started with, set to resume in `dir`. `fits` checks they are options of this kind
+ * of run (`kind`, e.g. 'pretraining'), so another command's folder is refused by name rather than misread.
+ */
+export async function readSavedOptions<T>(
+  dir: string, kind: string, fits: (o: Readonly<Record<string, unknown>>) => boolean,
+): Promise<T & { out: string; resume: true }> {
   const path = join(dir, OPTIONS);
+  let saved: unknown;
   try {
-    return { ...(JSON.parse(await readFile(path, 'utf8')) as T), out: dir, resume: true };
+    saved = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     throw new Error(`${path}: cannot resume this run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved) || !fits(saved as Record<string, unknown>)) {
+    throw new Error(`${path}: not the options of a ${kind} run; --resume takes a folder that a ${kind} run wrote`);
+  }
+  return { ...(saved as T), out: dir, resume: true };
 }
 const PARAMS = (step: number): string => join('resume', `params-${step}.safetensors`);
 const OPTIM = (step: number): string => join('resume', `optim-${step}.safetensors`);
