@@ -1,6 +1,6 @@
 // `usfm demo` on the bundled HC18 subset (one short epoch) and `usfm predict` on its model.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
@@ -78,6 +78,15 @@ describe('usfm demo and usfm predict', () => {
     const one = await cli(['predict', '--run', join(demoOut, 'run'), '--out', join(tmp, 'pred-cine1'), '--frames', '1', cine]);
     assert.equal(one.code, 0, one.err);
     assert.deepEqual(readdirSync(join(tmp, 'pred-cine1')).sort(), ['cine_f001_mask.png', 'cine_f001_overlay.png', 'predictions.json']);
+    // A folder of DICOM exports without extensions (IM1) or named by UID: found by content, UID names kept whole.
+    const exportDir = join(tmp, 'export');
+    mkdirSync(exportDir);
+    copyFileSync(cine, join(exportDir, 'IM1'));
+    copyFileSync(cine, join(exportDir, '1.2.840.5'));
+    writeFileSync(join(exportDir, 'DICOMDIR.txt'), 'not an image');
+    const exp = await cli(['predict', '--run', join(demoOut, 'run'), '--out', join(tmp, 'pred-export'), '--frames', '0', exportDir]);
+    assert.equal(exp.code, 0, exp.err);
+    assert.deepEqual(readdirSync(join(tmp, 'pred-export')).filter((f) => f.endsWith('_mask.png')).sort(), ['1.2.840.5_f000_mask.png', 'IM1_f000_mask.png']);
     const bad = await cli(['predict', '--run', join(demoOut, 'run'), '--out', join(tmp, 'pred-cine5'), '--frames', '5', cine]);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /cine\.dcm: frame 5 requested but the file has 3 frames/);

@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import type { DecodedImage } from '../data/decode.js';
 import { decodeFrames } from '../data/decode.js';
+import { hasDicomPreamble } from '../data/datasets/fs_scan.js';
 import { writePng } from '../data/encode.js';
 import type { Prediction } from '../predict/predictor.js';
 import { Predictor } from '../predict/predictor.js';
@@ -31,7 +32,11 @@ async function expandInputs(paths: readonly string[]): Promise<string[]> {
       out.push(p);
       continue;
     }
-    const files = (await readdir(p)).filter((f) => !f.startsWith('.') && INPUT_EXT.has(extname(f).toLowerCase())).sort();
+    // Image/DICOM extensions, and DICOM files of any name by content (exports name them `IM1` or by UID).
+    const files: string[] = [];
+    for (const f of (await readdir(p)).sort()) {
+      if (!f.startsWith('.') && (INPUT_EXT.has(extname(f).toLowerCase()) || await hasDicomPreamble(join(p, f)))) files.push(f);
+    }
     if (!files.length) throw new Error(`${p}: folder has no images or DICOM files`);
     out.push(...files.map((f) => join(p, f)));
   }
@@ -71,7 +76,9 @@ export async function predict(argv: readonly string[], io: Io): Promise<void> {
   const stems = new Map<string, string>();
   const all: Frame[] = [];
   for (const input of inputs) {
-    const base = basename(input, extname(input));
+    // A UID-named DICOM file (1.2.840.….7) keeps its whole name: its last part is no extension.
+    const ext = extname(input);
+    const base = INPUT_EXT.has(ext.toLowerCase()) ? basename(input, ext) : basename(input);
     const imgs = await decodeFrames(input, frames);
     const multi = imgs.length > 1 || frames !== 'all';
     imgs.forEach((image, k) => {

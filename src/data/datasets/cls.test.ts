@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { clsClasses, scanClsDataset } from './cls.js';
 import { IMAGE_EXTENSIONS } from './fs_scan.js';
 import { treeMaker } from './testing/tree.js';
+import { buildDicom, imageElements, TS } from '../dicom/testing/build.js';
 
 const tree = treeMaker('usfm-cls-');
 
@@ -53,6 +55,14 @@ describe('scanClsDataset', () => {
     const ds = await scanClsDataset(tree(files), 'train');
     assert.equal(ds.items.length, 2 * IMAGE_EXTENSIONS.length);
     assert.deepEqual(ds.warnings, []);
+  });
+
+  it('takes a DICOM file without extension by its content', async () => {
+    const root = tree(['train/a/x.png', 'train/a/notes']);
+    writeFileSync(join(root, 'train', 'a', 'IM1'), buildDicom({ ts: TS.explicitLE, elements: imageElements({ rows: 2, columns: 2 }), pixels: new Uint8Array(4) }));
+    const ds = await scanClsDataset(root, 'train');
+    assert.deepEqual(ds.items.map((it) => it.path.slice(root.length + 1)), ['train/a/IM1', 'train/a/x.png']);
+    assert.deepEqual(ds.warnings, [`${join(root, 'train/a')}: ignored 1 non-image entry: notes`]);
   });
 
   it('ignores hidden files and folders silently, warns about other entries', async () => {

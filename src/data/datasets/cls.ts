@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Split } from './fs_scan.js';
-import { checkSplit, isDirEntry, isFileEntry, isImageName, nameList, requireDir, visibleEntries } from './fs_scan.js';
+import { checkSplit, isDirEntry, isImageFile, nameList, requireDir, visibleEntries } from './fs_scan.js';
 
 export interface ClsItem {
   /** Absolute path of the image. */
@@ -80,7 +80,7 @@ export async function scanClsDataset(root: string, split: Split): Promise<ClsDat
     const ignored: string[] = [];
     let count = 0;
     for (const e of await visibleEntries(classDir)) {
-      if ((await isFileEntry(classDir, e)) && isImageName(e.name)) {
+      if (await isImageFile(classDir, e)) {
         items.push({ path: join(classDir, e.name), label, className });
         count++;
       } else {

@@ -1,6 +1,6 @@
 /** Shared folder-scanning helpers for the dataset layouts (seg.ts, cls.ts). */
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 /** A dataset split, as USFM's fine-tuning scripts name them. */
@@ -20,6 +20,36 @@ export function isHidden(name: string): boolean {
 export function isImageName(name: string): boolean {
   const ext = extname(name).slice(1).toLowerCase();
   return ext !== '' && IMAGE_EXTENSIONS.includes(ext);
+}
+
+/** True when the file at `path` is DICOM Part 10 by content: 'DICM' after the 128-byte preamble. */
+export async function hasDicomPreamble(path: string): Promise<boolean> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(buf, 0, 4, 128);
+    return bytesRead === 4 && buf.toString('latin1') === 'DICM';
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * Whether a directory entry is an image file: one with an IMAGE_EXTENSIONS name, or any other file that
+ * is DICOM by content — DICOM exports name files without extension (`DICOM/PA1/ST1/SE1/IM1`) or by UID
+ * (`1.2.840.113619.2.55.3`).
+ */
+export async function isImageFile(dir: string, entry: Dirent): Promise<boolean> {
+  if (!(await isFileEntry(dir, entry))) return false;
+  return isImageName(entry.name) || hasDicomPreamble(join(dir, entry.name));
+}
+
+/** For a file isImageFile admitted: whether it is DICOM (`.dcm`, or admitted by content). */
+export function isDicomName(name: string): boolean {
+  return extname(name).toLowerCase() === '.dcm' || !isImageName(name);
 }
 
 /** File name without its last extension: `a.b.png` → `a.b`. */

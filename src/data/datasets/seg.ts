@@ -10,8 +10,7 @@ import {
   checkSplit,
   compareNames,
   isDirEntry,
-  isFileEntry,
-  isImageName,
+  isImageFile,
   nameList,
   requireDir,
   stemOf,
@@ -49,7 +48,7 @@ async function imageFiles(dir: string, warnings: string[]): Promise<string[]> {
   const files: string[] = [];
   const others: string[] = [];
   for (const e of await visibleEntries(dir)) {
-    if ((await isFileEntry(dir, e)) && isImageName(e.name)) files.push(e.name);
+    if (await isImageFile(dir, e)) files.push(e.name);
     else others.push((await isDirEntry(dir, e)) ? `${e.name}/` : e.name);
   }
   if (others.length > 0) warnings.push(`${dir}: ignored ${others.length} non-image entr${others.length === 1 ? 'y' : 'ies'}: ${nameList(others)}`);

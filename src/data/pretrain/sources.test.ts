@@ -24,6 +24,18 @@ describe('scanSources', () => {
     assert.deepEqual(src!.notes, ['ignored non-image files (1): notes.txt', 'DICOM files (1): each frame is an image']);
   });
 
+  it('takes DICOM files of any name by content (exports name them IM1 or by UID), not other extensionless files', async () => {
+    const root = tree(['a.png', 'README', 'DICOM/PA1/notes.1']);
+    const dicom = buildDicom({ ts: TS.explicitLE, elements: imageElements({ rows: 4, columns: 5, frames: 2 }), pixels: new Uint8Array(40) });
+    writeFileSync(join(root, 'DICOM', 'PA1', 'IM000001'), dicom);
+    writeFileSync(join(root, 'DICOM', 'PA1', '1.2.840.113619.2.55.3'), dicom);
+    const [src] = await scanSources([root]);
+    assert.deepEqual(src!.items.map((it) => [it.path.slice(root.length + 1), it.frame]), [
+      ['DICOM/PA1/1.2.840.113619.2.55.3', 0], ['DICOM/PA1/1.2.840.113619.2.55.3', 1], ['DICOM/PA1/IM000001', 0], ['DICOM/PA1/IM000001', 1], ['a.png', undefined],
+    ]);
+    assert.deepEqual(src!.notes, ['ignored non-image files (2): DICOM/PA1/notes.1, README', 'DICOM files (2): each frame is an image']);
+  });
+
   it('reads only the training split of a segmentation root, never masks', async () => {
     const files = ['pixel_size.csv'];
     for (const s of ['training_set', 'val_set', 'test_set']) files.push(`${s}/image/1.png`, `${s}/image/2.png`, `${s}/mask/1.png`, `${s}/mask/2.png`);

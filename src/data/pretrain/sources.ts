@@ -3,8 +3,8 @@
  * images found recursively. Rules (names in rules.ts, compared case- and `_`/`-`-insensitively):
  *
  * - image files: the extensions of IMAGE_EXTENSIONS (png, jpg, jpeg, bmp, tif, tiff, webp,
- *   dcm), any case; hidden files and folders (`.x`) are skipped, other files are counted as
- *   ignored;
+ *   dcm), any case, and DICOM files of any name (by content, as exports name them `IM1` or by
+ *   UID); hidden files and folders (`.x`) are skipped, other files are counted as ignored;
  * - label folders (`mask`, `masks`, `label(s)`, `annotation(s)`, `gt`, `ground_truth`) and
  *   label images (`*_mask.png`, `*_mask_1.png`, `*_Annotation.png`, `*_label.png`, `*_gt.png`)
  *   are skipped anywhere;
@@ -14,7 +14,7 @@
  *   layouts (`ROOT/{training_set,val_set,test_set}`, `ROOT/{train,val,test}`) contributes its
  *   training split only, and giving a held-out folder itself (or a folder directly inside one,
  *   as `val_set/image`) is an error. `splits: 'all'` reads every split.
- * - DICOM: each `.dcm` file is one item (`frame` unset) unless `countFrames` is given, which
+ * - DICOM: each DICOM file is one item (`frame` unset) unless `countFrames` is given, which
  *   makes one item per frame (`frame` 0…n-1).
  *
  * Items are sorted by path (code-unit order), then frame. A folder given twice, or inside
@@ -22,9 +22,9 @@
  * followed, each real folder read once.
  */
 import { readFile, realpath } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import {
-  compareNames, IMAGE_EXTENSIONS, isDirEntry, isFileEntry, isImageName, nameList, requireDir, stemOf, visibleEntries,
+  compareNames, IMAGE_EXTENSIONS, isDicomName, isDirEntry, isImageFile, nameList, requireDir, stemOf, visibleEntries,
 } from '../datasets/fs_scan.js';
 import { sourceNames } from './names.js';
 import { isHeldOutDir, isLabelDir, isLabelFileStem } from './rules.js';
@@ -86,7 +86,7 @@ async function walk(w: Walk, dir: string): Promise<void> {
       if (isLabelDir(e.name)) w.labelDirs.push(relative(w.root, path));
       else if (w.splits === 'train' && isHeldOutDir(e.name)) w.heldOut.push(relative(w.root, path));
       else await walk(w, path);
-    } else if ((await isFileEntry(dir, e)) && isImageName(e.name)) {
+    } else if (await isImageFile(dir, e)) {
       if (isLabelFileStem(stemOf(e.name))) w.labelFiles.push(relative(w.root, path));
       else w.files.push(path);
     } else {
@@ -127,7 +127,7 @@ function isInside(inner: string, outer: string): boolean {
 async function expandFrames(files: readonly string[], countFrames: ScanSourcesOptions['countFrames']): Promise<{ path: string; frame?: number }[]> {
   const out: { path: string; frame?: number }[] = [];
   for (const path of files) {
-    if (countFrames === undefined || extname(path).toLowerCase() !== '.dcm') {
+    if (countFrames === undefined || !isDicomName(basename(path))) {
       out.push({ path });
       continue;
     }
@@ -179,11 +179,11 @@ export async function scanSources(dirs: readonly string[], opts: ScanSourcesOpti
     const w: Walk = { root, splits, files: [], heldOut: [], labelDirs: [], labelFiles: [], ignored: [], loops: [], seen: new Set() };
     await walk(w, root);
     const notes = notesOf(w);
-    const dicom = w.files.filter((f) => extname(f).toLowerCase() === '.dcm').length;
+    const dicom = w.files.filter((f) => isDicomName(basename(f))).length;
     if (dicom > 0) notes.push(`DICOM files (${dicom}): each frame is an image`);
     if (w.files.length === 0) {
       const why = notes.length > 0 ? `; ${notes.join('; ')}` : '';
-      throw new Error(`${root}: no images found (looked recursively for ${IMAGE_EXTENSIONS.join('/')} files)${why}`);
+      throw new Error(`${root}: no images found (looked recursively for ${IMAGE_EXTENSIONS.join('/')} files and DICOM files of any name)${why}`);
     }
     w.files.sort(compareNames);
     const name = names[i]!;
