@@ -63,7 +63,16 @@ describe('lineChartSvg', () => {
   it('draws error bars and bands only where the std is defined, and escapes all text', () => {
     const svg = lineChartSvg(spec);
     assert.equal((svg.match(/class="errorbar"/g) ?? []).length, 3); // pretrained 10 % and 100 %, scratch 10 %
-    assert.equal((svg.match(/class="band"/g) ?? []).length, 1); // scratch has one point with a std: no band
+    // Pretrained's two points with a std have one without between them, scratch has one: no band.
+    assert.equal((svg.match(/class="band"/g) ?? []).length, 0);
+    // A band spans only neighbouring points with a std: here 10 % and 20 %, not on across 50 % to 100 %.
+    const gap = lineChartSvg({ ...spec, series: [{ label: 'p', color: '#000', points: [
+      { x: 0.1, mean: 0.5, std: 0.1 }, { x: 0.2, mean: 0.6, std: 0.1 }, { x: 0.5, mean: 0.7, std: NaN }, { x: 1, mean: 0.8, std: 0.1 },
+    ] }] });
+    const bands = [...gap.matchAll(/class="band" points="([^"]+)"/g)].map((b) => b[1]!.split(' ').map((xy) => Number(xy.split(',')[0])));
+    const L = chartLayout(spec);
+    assert.equal(bands.length, 1);
+    assert.deepEqual([...new Set(bands[0])].sort((a, b) => a - b), [L.x(0.1), L.x(0.2)].map((v) => Number(v.toFixed(2))));
     assert.match(svg, /Dice &lt;b&gt; &amp; &quot;q&quot;/);
     assert.ok(!svg.includes('<b>') && !svg.includes('<x>'));
     assert.match(svg, />10\u00a0%</);

@@ -101,9 +101,15 @@ function seriesMarks(s: PlotSeries, L: ChartLayout, index: number): string[] {
   const label = escapeXml(s.label);
   const out: string[] = [`<g class="series" data-series="${label}">`];
   const withStd = pts.filter((p) => finite(p.std));
-  if (withStd.length > 1) {
-    const upper = withStd.map((p) => `${n(L.x(p.x))},${n(L.y(p.mean + p.std))}`);
-    const lower = withStd.slice().reverse().map((p) => `${n(L.x(p.x))},${n(L.y(p.mean - p.std))}`);
+  // A band per stretch of neighbouring points that have a spread: never across a point without one.
+  const stretches: PlotPoint[][] = [[]];
+  for (const p of pts) {
+    if (finite(p.std)) stretches[stretches.length - 1]!.push(p);
+    else if (stretches[stretches.length - 1]!.length) stretches.push([]);
+  }
+  for (const band of stretches.filter((b) => b.length > 1)) {
+    const upper = band.map((p) => `${n(L.x(p.x))},${n(L.y(p.mean + p.std))}`);
+    const lower = band.slice().reverse().map((p) => `${n(L.x(p.x))},${n(L.y(p.mean - p.std))}`);
     out.push(`<polygon class="band" points="${[...upper, ...lower].join(' ')}" fill="${c}" fill-opacity="0.14" stroke="none" clip-path="url(#plot-area)"/>`);
   }
   if (pts.length > 1) {
