@@ -2,14 +2,25 @@ import { basename } from 'node:path';
 import type { Io } from './io.js';
 import { checkWritable } from '../checkpoint/atomic.js';
 import { floatToHalf } from '../core/host.js';
-import { writeSafetensors } from '../checkpoint/safetensors.js';
+import { readSafetensorsHeader, writeSafetensors } from '../checkpoint/safetensors.js';
+import { sniffCheckpoint } from '../checkpoint/open.js';
 import { CONFIG_KEY, loadUsfm } from '../models/usfm/model.js';
 import { imgSize, parse } from './args.js';
 import { UsageError } from './errors.js';
 
 export const convertHelp = `usfm convert IN.pth OUT.safetensors [--img-size S] [--half]
-  Load a checkpoint strictly (official .pth or ours) and write it as safetensors with its config.
+  Load a checkpoint strictly (official .pth or ours) and write it as safetensors with its config (and, from a
+  pretraining run's encoder.safetensors, its training record: objective, data, epoch, step).
   --half stores float16 (half the size; loading converts back to float32).`;
+
+/** A pretraining run's record in its encoder checkpoint (objective, data, epoch, step): kept by convert. */
+const TRAINING_RECORD = ['usfm.pretrain', 'usfm.epoch', 'usfm.step'] as const;
+
+async function trainingRecord(src: string): Promise<Record<string, string>> {
+  if ((await sniffCheckpoint(src)) !== 'safetensors') return {};
+  const { metadata } = await readSafetensorsHeader(src);
+  return Object.fromEntries(TRAINING_RECORD.filter((k) => metadata[k] !== undefined).map((k) => [k, metadata[k]!]));
+}
 
 export async function convert(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, { 'img-size': { type: 'string' }, half: { type: 'boolean' } });
@@ -18,7 +29,7 @@ export async function convert(argv: readonly string[], io: Io): Promise<void> {
   if (!dst.endsWith('.safetensors')) throw new UsageError(`${dst}: output must end in .safetensors`);
   await checkWritable(dst);
   const enc = await loadUsfm(src, { imgSize: imgSize(values['img-size']) });
-  const provenance = { 'usfm.source': basename(src), 'usfm.converted': new Date().toISOString() };
+  const provenance = { ...(await trainingRecord(src)), 'usfm.source': basename(src), 'usfm.converted': new Date().toISOString() };
   if (values.half === true) {
     const half = new Map([...enc.params].map(([k, t]) => {
       const data = Uint16Array.from(t.data as Float32Array, floatToHalf);
