@@ -122,7 +122,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   let loaded = new Map<string, HostTensor<'float32'>>();
   if (o.weights) {
     // A new task head: any head in the checkpoint (e.g. another fine-tuned model's) is not reused.
-    const r = await loadBackbone(o.weights, declare(), cfg, (k) => k.startsWith('head.') || k.startsWith('fc_norm.'));
+    const r = await loadBackbone(o.weights, declare(), cfg, () => false, { dropTaskHead: true });
     loaded = r.tensors;
     log(`backbone from ${o.weights}: ${r.notes.join('; ')}`);
   }

@@ -12,10 +12,12 @@ import { detectConfig, encoderSpecs } from './model.js';
  * final norm (unless `keepFinalNorm`, to continue pretraining) and any pretraining decoder are dropped
  * (plus whatever `ignore` names). With `keepDecoder` (continuing pretraining), a `decoder.*` set that
  * matches the model's decoder exactly (names and shapes) loads too; any other is dropped with a note.
+ * With `dropTaskHead` (fine-tuning a new head) every tensor that is not an encoder parameter — a fine-tuned
+ * checkpoint's necks, decode/auxiliary heads, classifier — is dropped with a note, never reused.
  */
 export async function loadBackbone(
   path: string, specs: readonly ParamSpec[], cfg: UsfmConfig, ignore: (key: string) => boolean = () => false,
-  opts: { keepFinalNorm?: boolean; keepDecoder?: boolean } = {},
+  opts: { keepFinalNorm?: boolean; keepDecoder?: boolean; dropTaskHead?: boolean } = {},
 ): Promise<{ tensors: Map<string, HostTensor<'float32'>>; notes: string[] }> {
   const ck = await readCheckpoint(path);
   const { sourceWindow, ...base } = detectConfig(ck.tensors, ck.metadata, path, cfg.imgSize);
@@ -25,14 +27,28 @@ export async function loadBackbone(
   const encoderNames = new Set(encoderSpecs(cfg).map((s) => s.name));
   const notes: string[] = [];
   const decoder = opts.keepDecoder ? decoderFits(ck.tensors, specs, notes) : false;
+  const taskHead: string[] = [];
   const r = usfmCheckpointFilter(ck.tensors, specs, {
     file: path,
     sourceWindow,
     targetWindow: windowOf(cfg),
     allowMissing: (k) => !encoderNames.has(k),
-    ignore: (k) => (!opts.keepFinalNorm && k.startsWith('norm.')) || (!decoder && k.startsWith('decoder.')) || ignore(k),
+    ignore: (k) => {
+      if ((!opts.keepFinalNorm && k.startsWith('norm.')) || (!decoder && k.startsWith('decoder.')) || ignore(k)) return true;
+      const head = opts.dropTaskHead === true && !isEncoderKey(k);
+      if (head) taskHead.push(k);
+      return head;
+    },
   });
+  if (taskHead.length) notes.push(`dropped the checkpoint's task head (${taskHead.length} tensors: ${[...new Set(taskHead.map((k) => k.split('.')[0]!))].join(', ')}); the new head starts from random init`);
   return { tensors: r.tensors, notes: [...r.notes, ...notes] };
+}
+
+/** Names of the encoder's parameters (any layout; an unexpected one among them is still an error), the final norm and the pretraining decoder. */
+const ENCODER_KEY = /^(cls_token|mask_token|pos_embed|patch_embed\.|blocks\.\d+\.|rel_pos_bias\.|norm\.|decoder\.)/;
+
+function isEncoderKey(k: string): boolean {
+  return ENCODER_KEY.test(k);
 }
 
 /** Whether the checkpoint's `decoder.*` tensors are exactly the model's decoder; says why not in `notes`. */
