@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { Rng } from '../core/random.js';
@@ -28,12 +28,15 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   const tmp = tempDir('usfm-ft-');
   const data = join(tmp, 'data');
   await makeCls(data);
+  writeFileSync(join(data, 'train', 'bright', 'readme.txt'), 'not an image');
   const out = join(tmp, 'run');
   let err = '';
   const io = { out: (): void => undefined, err: (t: string): void => { err += t; } };
-  const code = await main(['finetune', '--task', 'cls', '--data', data, '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
+  const code = await main(['finetune', '--task', 'cls', '--data', relative(process.cwd(), data), '--weights', 'none', '--model', 'vit-t', '--img-size', '32',
     '--epochs', '2', '--batch-size', '4', '--lr', '0.05', '--out', out], io);
   assert.equal(code, 0, err);
+  // Recorded absolute, so --resume works from any directory.
+  assert.equal((JSON.parse(readFileSync(join(out, 'options.json'), 'utf8')) as { data: string }).data, data);
   const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { balancedAccuracy: number } });
   assert.deepEqual(lines.map((l) => l.epoch), [1, 2]);
   assert.ok(lines.every((l) => l.val.balancedAccuracy >= 0 && l.val.balancedAccuracy <= 1));
@@ -42,6 +45,7 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   assert.deepEqual(task.classNames, ['bright', 'dark']);
   assert.deepEqual(best.tensors.get('head.weight')!.shape, [2, 192]);
   assert.match(err, /cls: 16\/16 training images/);
+  assert.match(err, /warning: .*bright: ignored 1 non-image entry: readme\.txt/);
 
   let evalOut = '';
   assert.equal(await main(['eval', '--run', out, '--data', data, '--split', 'val', '--json'], { out: (t) => { evalOut += t; }, err: () => undefined }), 0);
@@ -108,6 +112,13 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
   const records = readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seconds: number });
   assert.equal(records.length, 2);
   assert.ok(records[0]!.seconds > 0 && records[0]!.seconds < saved.seconds && records[1]!.seconds > saved.seconds + 1000, JSON.stringify(records));
+  // A damaged state is one line naming state.json.
+  for (const [text, why] of [['null', 'not an object'], ['{}', 'no integer epoch']] as const) {
+    writeFileSync(state, text);
+    let err3 = '';
+    assert.equal(await main(['finetune', '--resume', join(tmp, 'b')], { out: () => undefined, err: (t) => { err3 += t; } }), 1);
+    assert.equal(err3.trim().split('\n').at(-1), `usfm: ${state}: cannot resume (not a run state: ${why})`);
+  }
   assert.equal((await main(['finetune', '--resume', join(tmp, 'b'), '--epochs', '3'], quiet)), 2);
 });
 

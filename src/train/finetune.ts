@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
@@ -102,6 +102,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
   if (!o.resume) await checkNewRunFolder(o.out);
   const train = isCls ? await scanClsDataset(o.data, 'train') : await scanSegDataset(o.data, 'train');
   const val = isCls ? await scanClsDataset(o.data, 'val') : await scanSegDataset(o.data, 'val');
+  for (const w of [...train.warnings, ...val.warnings]) log(`warning: ${w}`);
   const classes = isCls ? (train as Awaited<ReturnType<typeof scanClsDataset>>).classes.length : (o.classes ?? 2);
   const masks = isCls ? {} : segMaskOptions(classes);
   const items: readonly Item[] = labelSubset(train.items as Item[], o.labelRatio, o.seed, isCls ? (it) => (it as ClsItem).label : undefined);
@@ -181,7 +182,8 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
       ? `${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue`
       : `resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
   } else {
-    await saveRunOptions(o);
+    // Absolute paths: --resume works from any directory, and never silently on other data.
+    await saveRunOptions({ ...o, data: resolve(o.data), weights: o.weights === null ? null : resolve(o.weights) });
   }
   const acc = new GradAccumulator();
   const stop = new StopOnSignal(o.out, log);

@@ -140,6 +140,21 @@ describe('labelEfficiency (fake runner)', () => {
     assert.deepEqual(r2.runs.filter((x) => x.seconds >= 1000).map((x) => x.name), ['pretrained-r1-s42']);
   });
 
+  it('names a damaged test.json or options.json and says what to do', async () => {
+    const out = join(tmp, 'damaged');
+    await labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner);
+    const test = join(out, 'runs', 'scratch-r1-s1', 'test.json');
+    writeFileSync(test, '{"name": "scr');
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner),
+      (e: Error) => e.message.startsWith(`${test}: cannot read a run's test result (`) && e.message.endsWith('; delete it, and re-running trains that run again'));
+    writeFileSync(test, '{}');
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner),
+      { message: `${test}: not a run's test result; delete it, and re-running trains that run again` });
+    writeFileSync(join(out, 'options.json'), '{"task": "se');
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner),
+      /options\.json: cannot read the study's options \(.+\); restore it, or use another --out$/);
+  });
+
   it('refuses a re-run with different options, naming the difference; the pretrained arm needs weights', async () => {
     const out = join(tmp, 'study-opts');
     await labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner);

@@ -246,7 +246,9 @@ async function checkOptions(out: string, o: StudyOptions, log: (line: string) =>
   const path = join(out, 'options.json');
   const write = (): Promise<void> => writeFileAtomic(path, [Buffer.from(`${JSON.stringify(o, null, 2)}\n`)]);
   if (!existsSync(path)) return write();
-  const saved = { ...LEGACY_DEFAULTS, ...(JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>) };
+  const recorded = await readJson(path, 'the study\'s options', 'restore it, or use another --out');
+  if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) throw new Error(`${path}: not a study's options (restore it, or use another --out)`);
+  const saved = { ...LEGACY_DEFAULTS, ...(recorded as Record<string, unknown>) };
   const now = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
   for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) {
     if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;
@@ -264,19 +266,33 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 const toJson = (v: unknown): string => `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2)}\n`;
 
+/** A JSON file the study wrote; a damaged one is a one-line error naming it and what to do. */
+async function readJson(path: string, what: string, remedy: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${remedy}`);
+  }
+}
+
 async function readResult(path: string): Promise<RunResult> {
-  const r = JSON.parse(await readFile(path, 'utf8')) as RunResult;
-  return { ...r, metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v ?? NaN])) };
+  const remedy = 'delete it, and re-running trains that run again';
+  const r = await readJson(path, 'a run\'s test result', remedy) as Partial<RunResult> | null;
+  if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.metrics !== 'object' || r.metrics === null) {
+    throw new Error(`${path}: not a run's test result; ${remedy}`);
+  }
+  return { ...(r as RunResult), metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v ?? NaN])) };
 }
 
 /** Trains one run and returns its test metrics, or null when training stopped early (Ctrl-C). */
 export type Runner = (spec: RunSpec, log: (line: string) => void) => Promise<Readonly<Record<string, number>> | null>;
 
 /** Test-split metrics of a run folder's best checkpoint: seg Dice, IoU, HD95 (px; + mm and HC error with HC18's table), cls balanced accuracy etc. */
-export async function testMetrics(runDir: string, data: string, batchSize: number): Promise<Record<string, number>> {
+export async function testMetrics(runDir: string, data: string, batchSize: number, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
   const ck = await readTaskCheckpoint(runCheckpoint(runDir));
   const isCls = ck.task.task === 'cls';
   const ds = isCls ? await scanClsDataset(data, 'test') : await scanSegDataset(data, 'test');
+  for (const w of ds.warnings) log(`warning: ${w}`);
   const load = (isCls ? clsLoad({ size: ck.task.imgSize, augment: false }) : segLoad({ size: ck.task.imgSize, augment: false })) as LoadFn<ClsItem | SegItem>;
   const loader = new BatchLoader(ds.items as readonly (ClsItem | SegItem)[], load, { batchSize });
   const fn = evalFunction(ck.task, ck.cfg);
@@ -304,7 +320,7 @@ export const finetuneAndTest: Runner = async (spec, log) => {
   await finetune({ ...spec.finetune, resume: resumable }, log);
   // Finished by the saved state (written before the epoch's metrics line, which a kill between the two loses).
   if (((await savedPosition(dir))?.epoch ?? 0) < spec.finetune.epochs) return null;
-  return testMetrics(dir, spec.finetune.data, spec.finetune.batchSize);
+  return testMetrics(dir, spec.finetune.data, spec.finetune.batchSize, log);
 };
 
 /**

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { HostTensor } from '../core/host.js';
 import { Rng } from '../core/random.js';
 import { writePth } from '../checkpoint/pth_write.js';
@@ -152,7 +152,8 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
       log(`resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
     }
   } else {
-    await saveRunOptions(o);
+    // Absolute paths: --resume works from any directory, and never silently on other data.
+    await saveRunOptions({ ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights) });
   }
   const stop = new StopOnSignal(o.out, log);
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };

@@ -55,11 +55,17 @@ export async function checkNewRunFolder(out: string): Promise<void> {
 }
 
 async function readPosition(dir: string): Promise<RunPosition> {
+  const path = join(dir, STATE);
+  let p: unknown;
   try {
-    return JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunPosition;
+    p = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${join(dir, STATE)}: cannot resume (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${path}: cannot resume (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  const counts = ['epoch', 'batchesDone', 'globalStep', 'rng'] as const;
+  const bad = typeof p !== 'object' || p === null ? 'not an object' : counts.find((k) => !Number.isInteger((p as Record<string, unknown>)[k]));
+  if (bad !== undefined) throw new Error(`${path}: cannot resume (not a run state: ${bad === 'not an object' ? bad : `no integer ${bad}`})`);
+  return p as RunPosition;
 }
 
 /** Record the options a run starts with (RUN_DIR/options.json), so `--resume RUN_DIR` needs only the folder. */
