@@ -96,8 +96,11 @@ export interface EpochRecord {
 
 type Item = ClsItem | SegItem;
 
-/** Fine-tune a USFM backbone for classification or segmentation; writes `last`/`best` checkpoints and metrics.jsonl. */
-export async function finetune(o: FinetuneOptions, log: (line: string) => void): Promise<EpochRecord[]> {
+/**
+ * Fine-tune a USFM backbone for classification or segmentation; writes `last`/`best` checkpoints and metrics.jsonl.
+ * Ctrl-C stops it with a checkpoint; `studyStop` (a study of runs) replaces its own signal handling.
+ */
+export async function finetune(o: FinetuneOptions, log: (line: string) => void, studyStop?: StopOnSignal): Promise<EpochRecord[]> {
   const isCls = o.task === 'cls';
   if (!o.resume) await checkNewRunFolder(o.out);
   const train = isCls ? await scanClsDataset(o.data, 'train') : await scanSegDataset(o.data, 'train');
@@ -186,7 +189,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     await saveRunOptions({ ...o, data: resolve(o.data), weights: o.weights === null ? null : resolve(o.weights) });
   }
   const acc = new GradAccumulator();
-  const stop = new StopOnSignal(o.out, log);
+  const stop = studyStop ?? StopOnSignal.forRun(o.out, log);
   const meta = { 'usfm.config': JSON.stringify(cfg), [TASK_KEY]: JSON.stringify(task) };
   const records: EpochRecord[] = [];
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state, seconds: clock() });
@@ -247,7 +250,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void):
     }
   }
   } finally {
-    stop.dispose();
+    if (stop !== studyStop) stop.dispose();
     await step.release();
     await evalFn.release();
     await loading.pool?.close();

@@ -115,15 +115,38 @@ describe('labelEfficiency (fake runner)', () => {
     assert.ok(Number.isNaN(r2.runs[0]!.metrics.iou!), 'null is read back as NaN');
   });
 
+  it('a signal while a run finishes or is scored stops the study after that run (kept), not later', async () => {
+    const out = join(tmp, 'signalled');
+    const calls: string[] = [];
+    // The signal arrives as the second run completes (finetune's last step or the test scoring): no run stops
+    // early, but the study must not go on to the third.
+    const runner: Runner = async (spec) => {
+      calls.push(spec.name);
+      if (calls.length === 2) process.emit('SIGINT');
+      return { dice: diceOf(spec), iou: NaN };
+    };
+    const lines: string[] = [];
+    const listeners = process.listenerCount('SIGINT');
+    const r = await labelEfficiency(options({ seeds: [1] }), out, (l) => lines.push(l), runner);
+    assert.equal(r.complete, false);
+    assert.deepEqual(calls, ['pretrained-r0.5-s1', 'scratch-r0.5-s1']);
+    assert.deepEqual(r.runs.map((x) => x.name), calls);
+    assert.ok(lines.includes('stopped after scratch-r0.5-s1; run the same command again to continue'), lines.join('\n'));
+    assert.equal(process.listenerCount('SIGINT'), listeners, 'the handler is removed');
+    const again = fakeRunner();
+    assert.ok((await labelEfficiency(options({ seeds: [1] }), out, quiet, again.runner)).complete);
+    assert.deepEqual(again.calls.map((c) => c.name), ['pretrained-r1-s1', 'scratch-r1-s1']);
+  });
+
   it('stops when a run is interrupted and continues from that run on the next invocation', async () => {
     const out = join(tmp, 'interrupted');
     const first = fakeRunner(3);
     // The interrupted run leaves a saved state, as finetune does, with the time spent so far.
-    const interrupted: Runner = async (spec, log) => {
-      const m = await first.runner(spec, log);
+    const interrupted: Runner = async (spec, log, stop) => {
+      const m = await first.runner(spec, log, stop);
       if (m === null) {
         mkdirSync(spec.finetune.out, { recursive: true });
-        writeFileSync(join(spec.finetune.out, 'state.json'), JSON.stringify({ seconds: 1000 }));
+        writeFileSync(join(spec.finetune.out, 'state.json'), JSON.stringify({ epoch: 0, batchesDone: 1, globalStep: 1, bestScore: 0, rng: 1, seconds: 1000 }));
       }
       return m;
     };

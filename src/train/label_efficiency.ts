@@ -36,6 +36,7 @@ import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
 import { checkOutFolder, runClock, savedPosition } from './run_state.js';
+import { StopOnSignal } from './stop.js';
 
 export type Arm = 'pretrained' | 'scratch';
 export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
@@ -284,8 +285,8 @@ async function readResult(path: string): Promise<RunResult> {
   return { ...(r as RunResult), metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v ?? NaN])) };
 }
 
-/** Trains one run and returns its test metrics, or null when training stopped early (Ctrl-C). */
-export type Runner = (spec: RunSpec, log: (line: string) => void) => Promise<Readonly<Record<string, number>> | null>;
+/** Trains one run and returns its test metrics, or null when training stopped early (Ctrl-C: `stop.requested`). */
+export type Runner = (spec: RunSpec, log: (line: string) => void, stop: StopOnSignal) => Promise<Readonly<Record<string, number>> | null>;
 
 /** Test-split metrics of a run folder's best checkpoint: seg Dice, IoU, HD95 (px; + mm and HC error with HC18's table), cls balanced accuracy etc. */
 export async function testMetrics(runDir: string, data: string, batchSize: number, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
@@ -311,13 +312,13 @@ export async function testMetrics(runDir: string, data: string, batchSize: numbe
 }
 
 /** The real runner: finetune (continuing an interrupted run from its saved state), then test metrics. */
-export const finetuneAndTest: Runner = async (spec, log) => {
+export const finetuneAndTest: Runner = async (spec, log, stop) => {
   const dir = spec.finetune.out;
   // finetune's run state (train/run_state.ts) exists once an epoch has finished or Ctrl-C saved mid-epoch; other leftovers start over.
   const resumable = existsSync(join(dir, 'state.json'));
   if (!resumable) await rm(dir, { recursive: true, force: true });
   else log(`${spec.name}: continuing the interrupted run in ${dir}`);
-  await finetune({ ...spec.finetune, resume: resumable }, log);
+  await finetune({ ...spec.finetune, resume: resumable }, log, stop);
   // Finished by the saved state (written before the epoch's metrics line, which a kill between the two loses).
   if (((await savedPosition(dir))?.epoch ?? 0) < spec.finetune.epochs) return null;
   return testMetrics(dir, spec.finetune.data, spec.finetune.batchSize, log);
@@ -362,32 +363,48 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
     `${budget.steps} optimizer steps each (${budget.ratios.map((p) => `${p.ratio}: ${p.images} images, ${plural(p.epochs, 'epoch')}`).join('; ')})`);
   const runs: RunResult[] = [];
   let complete = true;
-  for (const [i, spec] of specs.entries()) {
-    const done = join(spec.finetune.out, 'test.json');
-    if (existsSync(done)) {
-      const r = await readResult(done);
+  // One handler for the whole study: a signal between runs, or while a run is scored, stops it too.
+  const stop = new StopOnSignal('stopping after this step (a run in progress is saved; run the same command again to continue)', log);
+  try {
+    for (const [i, spec] of specs.entries()) {
+      const done = join(spec.finetune.out, 'test.json');
+      if (existsSync(done)) {
+        const r = await readResult(done);
+        runs.push(r);
+        log(`[${i + 1}/${specs.length}] ${spec.name}: done, skipped (${PRIMARY_METRIC[o.task]} ${r.metrics[PRIMARY_METRIC[o.task]]?.toFixed(4)}; ${done})`);
+        continue;
+      }
+      if (stop.requested) {
+        log(`stopped before ${spec.name}; run the same command again to continue`);
+        complete = false;
+        break;
+      }
+      const { plan, finetune: f } = spec;
+      log(`[${i + 1}/${specs.length}] ${spec.name}: ${plan.images} images, ${plural(plan.epochs, 'epoch')}, ${plural(plan.steps, 'step')}, lr ${f.lr}, layer decay ${f.layerDecay}`);
+      const clock = runClock((await savedPosition(f.out))?.seconds ?? 0);
+      const metrics = await runner(spec, log, stop);
+      if (metrics === null) {
+        log(`stopped during ${spec.name}; run the same command again to continue`);
+        complete = false;
+        break;
+      }
+      const r: RunResult = {
+        name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
+        seconds: clock(), metrics,
+      };
+      await mkdir(spec.finetune.out, { recursive: true });
+      await writeFileAtomic(done, [Buffer.from(toJson(r))]);
+      await prune(spec.finetune.out);
       runs.push(r);
-      log(`[${i + 1}/${specs.length}] ${spec.name}: done, skipped (${PRIMARY_METRIC[o.task]} ${r.metrics[PRIMARY_METRIC[o.task]]?.toFixed(4)}; ${done})`);
-      continue;
+      log(`${spec.name}: test ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${Math.round(r.seconds)} s)`);
+      if (stop.requested && i + 1 < specs.length) {
+        log(`stopped after ${spec.name}; run the same command again to continue`);
+        complete = false;
+        break;
+      }
     }
-    const { plan, finetune: f } = spec;
-    log(`[${i + 1}/${specs.length}] ${spec.name}: ${plan.images} images, ${plural(plan.epochs, 'epoch')}, ${plural(plan.steps, 'step')}, lr ${f.lr}, layer decay ${f.layerDecay}`);
-    const clock = runClock((await savedPosition(f.out))?.seconds ?? 0);
-    const metrics = await runner(spec, log);
-    if (metrics === null) {
-      log(`stopped during ${spec.name}; run the same command again to continue`);
-      complete = false;
-      break;
-    }
-    const r: RunResult = {
-      name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
-      seconds: clock(), metrics,
-    };
-    await mkdir(spec.finetune.out, { recursive: true });
-    await writeFileAtomic(done, [Buffer.from(toJson(r))]);
-    await prune(spec.finetune.out);
-    runs.push(r);
-    log(`${spec.name}: test ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${Math.round(r.seconds)} s)`);
+  } finally {
+    stop.dispose();
   }
   const results: StudyResults = {
     options: o, metric: PRIMARY_METRIC[o.task], budget, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, r) => s + r.seconds, 0),

@@ -155,7 +155,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     // Absolute paths: --resume works from any directory, and never silently on other data.
     await saveRunOptions({ ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights) });
   }
-  const stop = new StopOnSignal(o.out, log);
+  const stop = StopOnSignal.forRun(o.out, log);
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };
   const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] =>
     ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock() });

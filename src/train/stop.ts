@@ -25,18 +25,26 @@ export function updateOrStop(
   opt.update(grads, lr, norm);
 }
 
-/** Ctrl-C / SIGTERM while a run trains: set `requested`, and the loop stops at its next safe point. */
+/**
+ * Ctrl-C / SIGTERM while a run (or a study of runs) trains: set `requested`, and the loop stops at its
+ * next safe point. `what` says where it stops and how to continue.
+ */
 export class StopOnSignal {
   requested = false;
   private readonly handlers: [NodeJS.Signals, () => void][];
 
-  constructor(out: string, log: (line: string) => void) {
+  constructor(what: string, log: (line: string) => void) {
     this.handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => [sig, (): void => {
       if (this.requested) return; // e.g. Ctrl-C delivered both by the terminal and by the bin/usfm.js launcher
       this.requested = true;
-      log(`${sig}: stopping after this step and saving ${out} (continue with --resume ${out})`);
+      log(`${sig}: ${what}`);
     }]);
     for (const [sig, h] of this.handlers) process.on(sig, h);
+  }
+
+  /** The stop of one run in `out`. */
+  static forRun(out: string, log: (line: string) => void): StopOnSignal {
+    return new StopOnSignal(`stopping after this step and saving ${out} (continue with --resume ${out})`, log);
   }
 
   dispose(): void {
