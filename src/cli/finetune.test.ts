@@ -109,8 +109,11 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
   const a = await readSafetensors(join(tmp, 'a', 'last.safetensors'));
   const b = await readSafetensors(join(tmp, 'b', 'last.safetensors'));
   for (const [k, t] of a.tensors) assert.deepEqual(b.tensors.get(k)!.data, t.data, k);
-  const records = readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seconds: number });
+  const records = readFileSync(join(tmp, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seconds: number; trainLoss: number });
   assert.equal(records.length, 2);
+  // The interrupted epoch's line covers the whole epoch (its sums before the stop were saved), as uninterrupted.
+  const whole = readFileSync(join(tmp, 'a', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { trainLoss: number }).trainLoss);
+  assert.deepEqual(records.map((r) => r.trainLoss), whole);
   assert.ok(records[0]!.seconds > 0 && records[0]!.seconds < saved.seconds && records[1]!.seconds > saved.seconds + 1000, JSON.stringify(records));
   // A damaged state is one line naming state.json.
   for (const [text, why] of [['null', 'not an object'], ['{}', 'no integer epoch']] as const) {

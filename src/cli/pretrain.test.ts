@@ -89,6 +89,10 @@ describe('usfm pretrain', () => {
     const want = await readSafetensors(join(tmp, 'a', 'last.safetensors'));
     const got = await readSafetensors(join(b, 'last.safetensors'));
     for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
+    // The interrupted epoch's losses cover the whole epoch (its sums before the stop were saved), as uninterrupted.
+    const losses = (dir: string): number[][] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { loss: number; lSpa: number; lFreq: number }).map((r) => [r.loss, r.lSpa, r.lFreq]);
+    assert.deepEqual(losses(b), losses(join(tmp, 'a')));
   });
 
   it('a stop on the last batch of an epoch finishes that epoch first, then resumes exactly', async () => {

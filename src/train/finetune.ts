@@ -171,7 +171,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
   const keepMasks = (b: number): Record<string, HostTensor> => dropPathMasks(rates, dpRng, b);
 
   await mkdir(o.out, { recursive: true });
-  let start = { epoch: 0, batchesDone: 0 };
+  let start: { epoch: number; batchesDone: number; epochSums?: Readonly<Record<string, number>> } = { epoch: 0, batchesDone: 0 };
   let bestScore = -Infinity;
   let globalStep = 0;
   let clock = runClock();
@@ -180,7 +180,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
     ({ globalStep, bestScore } = pos);
     clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
-    start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
+    start = { epoch: pos.epoch, batchesDone: pos.batchesDone, ...(pos.epochSums ? { epochSums: pos.epochSums } : {}) };
     log(pos.epoch >= o.epochs
       ? `${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue`
       : `resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);
@@ -192,14 +192,18 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
   const stop = studyStop ?? StopOnSignal.forRun(o.out, log);
   const meta = { 'usfm.config': JSON.stringify(cfg), [TASK_KEY]: JSON.stringify(task) };
   const records: EpochRecord[] = [];
-  const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] => ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state, seconds: clock() });
+  const position = (epoch: number, batchesDone: number, epochSums?: Record<string, number>): Parameters<typeof saveRun>[3] =>
+    ({ epoch, batchesDone, globalStep, bestScore, rng: dpRng.state, seconds: clock(), ...(epochSums ? { epochSums } : {}) });
   try {
   for (let epoch = start.epoch; epoch < o.epochs; epoch++) {
     const t0 = performance.now();
-    let lossSum = 0;
-    let seen = 0;
-    let batchIndex = 0;
     const skip = epoch === start.epoch ? start.batchesDone : 0;
+    // An epoch continued after --resume goes on from its saved sums.
+    const before = skip > 0 ? start.epochSums : undefined;
+    let lossSum = before?.loss ?? 0;
+    let seen = before?.seen ?? 0;
+    const epochSeconds = (): number => (before?.seconds ?? 0) + (performance.now() - t0) / 1000;
+    let batchIndex = 0;
     for await (const batch of trainLoader.epoch(epoch)) {
       if (batchIndex++ < skip) continue; // the loader is deterministic: skipping replays the interrupted epoch
       const b = batch.pixel_values.shape[0]!;
@@ -217,17 +221,17 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
       seen += b;
       const secs = (performance.now() - t0) / 1000;
       const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip) / accum);
-      log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
+      log(`epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(5)}/${items.length} loss ${(lossSum / seen).toFixed(4)} ${(seen / epochSeconds()).toFixed(1)} img/s eta ${Math.round(eta)} s`);
       // Stop between optimizer steps, and not on the epoch's last batch (the epoch's own writes come first).
       if (stop.requested && acc.count === 0 && batchIndex < batchesPerEpoch) {
-        await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
+        await saveRun(o.out, ps, opt, position(epoch, batchIndex, { loss: lossSum, seen, seconds: epochSeconds() }), meta);
         await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch) });
         log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm finetune --resume ${o.out}`);
         return records;
       }
     }
     const stats: { epoch: number; trainLoss: number; imagesPerSecond: number; val?: Record<string, number>; best?: boolean } = {
-      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / ((performance.now() - t0) / 1000),
+      epoch: epoch + 1, trainLoss: lossSum / Math.max(1, seen), imagesPerSecond: seen / epochSeconds(),
     };
     await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch + 1) });
     if ((epoch + 1) % o.valEvery === 0 || epoch + 1 === o.epochs) {

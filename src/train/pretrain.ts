@@ -136,7 +136,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     : null;
 
   await mkdir(o.out, { recursive: true });
-  let start = { epoch: 0, batchesDone: 0 };
+  let start: { epoch: number; batchesDone: number; epochSums?: Readonly<Record<string, number>> } = { epoch: 0, batchesDone: 0 };
   let globalStep = 0;
   let clock = runClock();
   if (o.resume) {
@@ -145,7 +145,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
     masker.rngState = pos.rngs?.masker ?? masker.rngState;
-    start = { epoch: pos.epoch, batchesDone: pos.batchesDone };
+    start = { epoch: pos.epoch, batchesDone: pos.batchesDone, ...(pos.epochSums ? { epochSums: pos.epochSums } : {}) };
     if (pos.epoch >= o.epochs) {
       log(`${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue; to pretrain further, start a new run with --weights ${join(o.out, 'last.safetensors')}`);
     } else {
@@ -157,18 +157,21 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   }
   const stop = StopOnSignal.forRun(o.out, log);
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };
-  const position = (epoch: number, batchesDone: number): Parameters<typeof saveRun>[3] =>
-    ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock() });
+  const position = (epoch: number, batchesDone: number, epochSums?: Record<string, number>): Parameters<typeof saveRun>[3] =>
+    ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock(), ...(epochSums ? { epochSums } : {}) });
   const records: PretrainRecord[] = [];
   const acc = new GradAccumulator();
   try {
     for (let epoch = start.epoch; epoch < o.epochs; epoch++) {
       const t0 = performance.now();
-      const sums = { loss: 0, lSpa: 0, lFreq: 0 };
-      let seen = 0;
+      const skip = epoch === start.epoch ? start.batchesDone : 0;
+      // An epoch continued after --resume goes on from its saved sums.
+      const before = skip > 0 ? start.epochSums : undefined;
+      const sums = { loss: before?.loss ?? 0, lSpa: before?.lSpa ?? 0, lFreq: before?.lFreq ?? 0 };
+      let seen = before?.seen ?? 0;
+      const epochSeconds = (): number => (before?.seconds ?? 0) + (performance.now() - t0) / 1000;
       let batchIndex = 0;
       let lr = 0;
-      const skip = epoch === start.epoch ? start.batchesDone : 0;
       for await (const batch of loader.epoch(epoch)) {
         if (batchIndex++ < skip) continue; // deterministic loader: skipping replays the interrupted epoch
         const b = batch.pixel_values.shape[0]!;
@@ -188,17 +191,17 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         const secs = (performance.now() - t0) / 1000;
         const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip) / accum);
         log(`epoch ${epoch + 1}/${o.epochs} ${String(batchIndex).padStart(4)}/${loader.length} loss ${(sums.loss / seen).toFixed(4)} ` +
-          `(spa ${(sums.lSpa / seen).toFixed(4)}, freq ${(sums.lFreq / seen).toFixed(4)}) ${(seen / secs).toFixed(1)} img/s eta ${Math.round(eta)} s`);
+          `(spa ${(sums.lSpa / seen).toFixed(4)}, freq ${(sums.lFreq / seen).toFixed(4)}) ${(seen / epochSeconds()).toFixed(1)} img/s eta ${Math.round(eta)} s`);
         // Stop between optimizer steps, and not on the epoch's last batch (the epoch's own writes come first).
         if (stop.requested && acc.count === 0 && batchIndex < loader.length) {
-          await saveRun(o.out, ps, opt, position(epoch, batchIndex), meta);
+          await saveRun(o.out, ps, opt, position(epoch, batchIndex, { ...sums, seen, seconds: epochSeconds() }), meta);
           log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm pretrain --resume ${o.out}`);
           return records;
         }
       }
       const stats: Omit<PretrainRecord, 'seconds'> = {
         epoch: epoch + 1, loss: sums.loss / Math.max(1, seen), lSpa: sums.lSpa / Math.max(1, seen), lFreq: sums.lFreq / Math.max(1, seen), lr,
-        imagesPerSecond: seen / ((performance.now() - t0) / 1000),
+        imagesPerSecond: seen / epochSeconds(),
       };
       const snap = ps.snapshot();
       const epochMeta = { ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep) };

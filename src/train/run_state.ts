@@ -20,6 +20,11 @@ export interface RunPosition {
   readonly rngs?: Readonly<Record<string, number>>;
   /** Wall-clock seconds the run has spent up to this save, over all its sessions (absent in states saved before it was kept). */
   readonly seconds?: number;
+  /**
+   * Saved mid-epoch: the epoch's running sums so far (e.g. loss·images, images, seconds), so that its
+   * metrics line after `--resume` covers the whole epoch, not only the batches after the resume.
+   */
+  readonly epochSums?: Readonly<Record<string, number>>;
 }
 
 const STATE = 'state.json';
