@@ -29,6 +29,7 @@ import { applyLayerDecay, applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { evalFunction, evaluate, summary, TASK_KEY, taskForward } from './evaluate.js';
 import type { SegHead, TaskOutputs, TaskSpec } from './evaluate.js';
+import type { RunPosition } from './run_state.js';
 import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
@@ -171,7 +172,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
   const keepMasks = (b: number): Record<string, HostTensor> => dropPathMasks(rates, dpRng, b);
 
   await mkdir(o.out, { recursive: true });
-  let start: { epoch: number; batchesDone: number; epochSums?: Readonly<Record<string, number>> } = { epoch: 0, batchesDone: 0 };
+  let start: Pick<RunPosition, 'epoch' | 'batchesDone' | 'epochSums'> = { epoch: 0, batchesDone: 0 };
   let bestScore = -Infinity;
   let globalStep = 0;
   let clock = runClock();
@@ -180,7 +181,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
     ({ globalStep, bestScore } = pos);
     clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
-    start = { epoch: pos.epoch, batchesDone: pos.batchesDone, ...(pos.epochSums ? { epochSums: pos.epochSums } : {}) };
+    start = pos;
     log(pos.epoch >= o.epochs
       ? `${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue`
       : `resumed ${o.out} at epoch ${pos.epoch + 1}, batch ${pos.batchesDone}, step ${globalStep}`);

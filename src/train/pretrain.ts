@@ -27,6 +27,7 @@ import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
+import type { RunPosition } from './run_state.js';
 import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
@@ -136,7 +137,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     : null;
 
   await mkdir(o.out, { recursive: true });
-  let start: { epoch: number; batchesDone: number; epochSums?: Readonly<Record<string, number>> } = { epoch: 0, batchesDone: 0 };
+  let start: Pick<RunPosition, 'epoch' | 'batchesDone' | 'epochSums'> = { epoch: 0, batchesDone: 0 };
   let globalStep = 0;
   let clock = runClock();
   if (o.resume) {
@@ -145,7 +146,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     clock = runClock(pos.seconds);
     dpRng.state = pos.rng;
     masker.rngState = pos.rngs?.masker ?? masker.rngState;
-    start = { epoch: pos.epoch, batchesDone: pos.batchesDone, ...(pos.epochSums ? { epochSums: pos.epochSums } : {}) };
+    start = pos;
     if (pos.epoch >= o.epochs) {
       log(`${o.out}: finished (${o.epochs} epoch${o.epochs === 1 ? '' : 's'}), nothing to continue; to pretrain further, start a new run with --weights ${join(o.out, 'last.safetensors')}`);
     } else {
