@@ -1,13 +1,16 @@
 // `usfm label-efficiency`: one-line usage errors, then one tiny end-to-end study on the bundled HC18 subset
-// (a 1-epoch pretrained encoder vs random init, 32 px, ratios 0.5 and 1, one seed), its re-run and option check.
+// (a 1-epoch pretrained encoder vs random init, 32 px, ratios 0.5 and 1, one seed), its re-run and option check;
+// merging two studies' results (no training).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { BUNDLED_PATH } from '../models/usfm/bundled.js';
 import type { StudyResults } from '../train/label_efficiency.js';
+import { aggregate } from '../train/label_efficiency.js';
+import { fakeStudy } from '../report/testing/study.js';
 import { DEMO_DATA } from './demo.js';
 import { parseArms, parseRatios, studyOptions } from './label_efficiency.js';
 import { main } from './main.js';
@@ -134,5 +137,41 @@ describe('usfm label-efficiency end to end', () => {
     const other = await cli([...args.slice(0, -2), '--lr-scratch', '0.01', '--out', out]);
     assert.equal(other.code, 2);
     assert.match(other.err, /options\.json: this study was run with --lr-scratch 0\.0128, not --lr-scratch 0\.01/);
+  });
+});
+
+describe('usfm label-efficiency --merge', () => {
+  it('writes the merged results, plot and report; other flags, one study and a mismatch are refused', async () => {
+    const tmp = tempDir('usfm-le-merge-');
+    const whole = fakeStudy({ pretrained: { 0.5: [0.9, 0.92], 1: [0.95, 0.97] }, scratch: { 0.5: [0.7, 0.72], 1: [0.9, 0.94] } });
+    const part = (seed: number, over: Partial<StudyResults['options']> = {}): string => {
+      const runs = whole.runs.filter((x) => x.seed === seed);
+      const dir = join(tmp, `s${seed}${Object.keys(over).join('')}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...whole, options: { ...whole.options, seeds: [seed], ...over }, runs, summary: aggregate(runs) }));
+      return dir;
+    };
+    const [a, b] = [part(42), part(43)];
+    const out = join(tmp, 'merged');
+    const r = await cli(['label-efficiency', '--merge', `${a},${b}`, '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /100\u00a0%  pretrained  0\.960 ± 0\.014 {2}\(n 2\)/);
+    assert.match(r.out, /Wrote .*merged\/results\.json/);
+    assert.doesNotMatch(r.out, /Incomplete/);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+    assert.deepEqual([res.runs.length, res.options.seeds, res.mergedFrom], [8, [42, 43], [join(a, 'results.json'), join(b, 'results.json')]]);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<dt>merged from<\/dt><dd>[^<]*s42\/results\.json, [^<]*s43\/results\.json<\/dd>/);
+    assert.ok(existsSync(join(out, 'plot.png')) && existsSync(join(out, 'plot.svg')));
+
+    const only = await cli(['label-efficiency', '--merge', a, '--out', join(tmp, 'm2')]);
+    assert.deepEqual([only.code, only.err.trim()], [2, 'usfm: --merge needs at least two studies, comma-separated']);
+    const extra = await cli(['label-efficiency', '--merge', `${a},${b}`, '--task', 'seg', '--out', join(tmp, 'm2')]);
+    assert.equal(extra.code, 2);
+    assert.match(extra.err, /--merge takes only --out \(the studies' own options are merged\), not --task/);
+    const other = part(43, { imgSize: 64 });
+    const bad = await cli(['label-efficiency', '--merge', `${a},${other}`, '--out', join(tmp, 'm2')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /s43imgSize\/results\.json: trained with --img-size 64, but .*s42\/results\.json with --img-size 32; only studies of the same recipe merge/);
+    assert.ok(!existsSync(join(tmp, 'm2')));
   });
 });

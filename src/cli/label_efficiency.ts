@@ -2,7 +2,9 @@ import { writeStudyReport } from '../report/write.js';
 import { meanStd, metricDigits, metricLabel, percent } from '../report/format.js';
 import { claimCheck } from '../report/claim.js';
 import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
+import type { StudyResults } from '../train/label_efficiency.js';
 import { ARMS, labelEfficiency, StudyOptionsError } from '../train/label_efficiency.js';
+import { mergeStudyFolders } from '../train/study_merge.js';
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { progressLog } from './progress.js';
@@ -32,7 +34,13 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
   Resumable: re-run the same command to skip finished runs and continue an interrupted one (Ctrl-C stops after the
   current step); once a run has finished, other options for the same DIR are refused (DIR/options.json) — the same
-  --weights file at another path (a copy, a moved installation) counts as the same.`;
+  --weights file at another path (a copy, a moved installation) counts as the same.
+
+usfm label-efficiency --merge STUDY,STUDY[,…] --out DIR
+  One study from several run with the same recipe (more seeds run elsewhere, other ratios or arms): each STUDY is a
+  study folder or its results.json. Every option that changes how a run trains must agree, and so must each ratio's
+  plan (images, epochs, steps); data and weights paths may differ (another machine); no run may be in two studies.
+  Writes DIR/results.json (with the merged files listed), DIR/plot.svg, DIR/plot.png and DIR/report.html.`;
 
 /** '0.1,0.2,0.5,1' → ascending, distinct ratios in (0, 1]. */
 export function parseRatios(v: string): number[] {
@@ -56,7 +64,7 @@ export function parseArms(v: string): Arm[] {
 }
 
 const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arms', 'epochs', 'steps', 'img-size', 'batch-size', 'model', 'head',
-  'seg-channels', 'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment', 'class-weights'];
+  'seg-channels', 'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment', 'class-weights', 'merge'];
 
 /** The study's options from the command line (UsageError for anything wrong). */
 export function studyOptions(values: Record<string, unknown>): StudyOptions {
@@ -96,11 +104,23 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
 export async function labelEfficiencyCommand(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, Object.fromEntries(FLAGS.map((k) => [k, { type: 'string' as const }])));
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const o = studyOptions(values);
   const out = str(values.out, 'out');
+  if (values.merge !== undefined) {
+    const other = Object.keys(values).find((k) => k !== 'merge' && k !== 'out');
+    if (other !== undefined) throw new UsageError(`--merge takes only --out (the studies' own options are merged), not --${other}`);
+    const paths = str(values.merge, 'merge').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (paths.length < 2) throw new UsageError('--merge needs at least two studies, comma-separated');
+    return report(await mergeStudyFolders(paths, out, progressLog(io)), out, io);
+  }
+  const o = studyOptions(values);
   const results = await labelEfficiency(o, out, progressLog(io)).catch((e: unknown) => {
     throw e instanceof StudyOptionsError ? new UsageError(e.message) : e;
   });
+  return report(results, out, io);
+}
+
+/** Plot, HTML report and the summary on stdout. */
+async function report(results: StudyResults, out: string, io: Io): Promise<void> {
   const files = await writeStudyReport(out, results);
   const m = results.metric;
   const lines = [`\nTest ${metricLabel(m)} (mean ± std over seeds):`,
@@ -109,6 +129,6 @@ export async function labelEfficiencyCommand(argv: readonly string[], io: Io): P
       return `  ${percent(s.ratio).padStart(8)}  ${s.arm.padEnd(10)}  ${meanStd(v, metricDigits(m))}  (n ${v.n})`;
     }),
     claimCheck(results.summary, m).sentence,
-    `${results.complete ? '' : 'Incomplete (re-run the same command to continue). '}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
+    `${results.complete ? '' : results.mergedFrom ? 'Incomplete (the merged studies lack some runs). ' : 'Incomplete (re-run the same command to continue). '}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
   io.out(`${lines.join('\n')}\n`);
 }

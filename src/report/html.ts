@@ -38,6 +38,7 @@ function what(r: StudyResults): string {
     ...o.arms.map((a): [string, string] => [a, arm(a)]),
     ['seeds', `${o.seeds.join(', ')} (each sets the label subset, initialisation and data order)`],
     ['runs', `${r.runs.length} finished, ${duration(r.seconds)} of training and evaluation`],
+    ...(r.mergedFrom ? [['merged from', r.mergedFrom.join(', ')] as [string, string]] : []),
   ];
   return `<dl>${rows.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join('')}</dl>`;
 }
@@ -84,7 +85,7 @@ export function reportHtml(r: StudyResults, svg: string, generated = new Date().
 <body>
 <h1>${e(title)}</h1>
 <p>Does pretraining buy label efficiency? Each arm is fine-tuned on nested label subsets (class-stratified for classification; both arms share each seed's subset) with the same number of optimizer steps, and its best checkpoint (by validation ${e(metricLabel(r.metric))}) is scored on the test split.</p>
-${r.complete ? '' : `<p class="warn">${e(`Incomplete: ${r.runs.length} runs finished so far; run the same command again to continue.`)}</p>\n`}<p class="claim${claim.verdict === 'falls short of' || claim.verdict === null ? ' short' : ''}">${e(claim.sentence)}</p>
+${r.complete ? '' : `<p class="warn">${e(`Incomplete: ${r.runs.length} runs finished so far; ${r.mergedFrom ? 'the merged studies lack the others' : 'run the same command again to continue'}.`)}</p>\n`}<p class="claim${claim.verdict === 'falls short of' || claim.verdict === null ? ' short' : ''}">${e(claim.sentence)}</p>
 <h2>What was run</h2>
 ${what(r)}
 <h2>${e(`Test ${metricLabel(r.metric)} vs label ratio`)}</h2>

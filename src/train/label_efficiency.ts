@@ -191,6 +191,8 @@ export interface StudyResults {
   readonly summary: readonly ArmRatioSummary[];
   /** Sum of the runs' wall times. */
   readonly seconds: number;
+  /** Set when these results merge other studies (`usfm label-efficiency --merge`): their results.json files. */
+  readonly mergedFrom?: readonly string[];
 }
 
 /** Per (ratio, arm) mean ± sample std over the runs' metrics (ratio-major, pretrained first); metrics in first-seen order. */
@@ -267,8 +269,8 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 const toJson = (v: unknown): string => `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2)}\n`;
 
-/** A JSON file the study wrote; a damaged one is a one-line error naming it and what to do. */
-async function readJson(path: string, what: string, remedy: string): Promise<unknown> {
+/** A JSON file a study wrote; a damaged one is a one-line error naming it and what to do. */
+export async function readJson(path: string, what: string, remedy: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
@@ -409,6 +411,11 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   const results: StudyResults = {
     options: o, metric: PRIMARY_METRIC[o.task], budget, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, r) => s + r.seconds, 0),
   };
-  await writeFileAtomic(join(out, 'results.json'), [Buffer.from(toJson(results))]);
+  await writeStudyResults(out, results);
   return results;
+}
+
+/** OUT/results.json (undefined metrics, NaN, as null). */
+export async function writeStudyResults(out: string, results: StudyResults): Promise<void> {
+  await writeFileAtomic(join(out, 'results.json'), [Buffer.from(toJson(results))]);
 }

@@ -1,0 +1,114 @@
+// Merging label-efficiency studies: two single-seed studies merge into exactly the two-seed study; recipes, plans,
+// runs and weights that disagree are refused naming the file; damaged inputs and an --out holding a study too.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Runner, StudyOptions, StudyResults } from './label_efficiency.js';
+import { labelEfficiency } from './label_efficiency.js';
+import { mergeStudies, mergeStudyFolders, readStudyResults } from './study_merge.js';
+import { tempDir } from '../testing/temp_dir.js';
+
+const HC18 = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
+const tmp = tempDir('usfm-merge-');
+const weights = join(tmp, 'encoder.safetensors');
+writeFileSync(weights, 'not read by the fake runner');
+
+const options = (over: Partial<StudyOptions> = {}): StudyOptions => ({
+  task: 'seg', data: HC18, weights, model: 'vit-t', head: 'upernet', imgSize: 32, batchSize: 8, budget: { unit: 'epochs', value: 30 },
+  lrPretrained: 3.2e-3, lrScratch: 1.28e-2, layerDecayPretrained: 0.65, ratios: [0.5, 1], seeds: [42], arms: ['pretrained', 'scratch'], ...over,
+});
+
+/** Dice from the run's identity (pretrained 0.9, scratch 0.7, + 0.1·ratio, + 0.01·(seed − 42)), so merged numbers are checkable. */
+const runner: Runner = async (spec) => ({ dice: (spec.arm === 'pretrained' ? 0.9 : 0.7) + 0.1 * spec.ratio + 0.01 * (spec.seed - 42), iou: NaN });
+const quiet = (): void => undefined;
+
+let n = 0;
+async function study(over: Partial<StudyOptions>): Promise<string> {
+  const out = join(tmp, `study-${n++}`);
+  await labelEfficiency(options(over), out, quiet, runner);
+  return out;
+}
+
+/** What must not depend on how the study was split: everything but wall times and the merge record. */
+const comparable = (r: StudyResults): unknown => ({
+  ...r, seconds: undefined, mergedFrom: undefined, runs: r.runs.map((x) => ({ ...x, seconds: undefined })),
+});
+
+describe('label-efficiency --merge', () => {
+  it('two single-seed studies merge into the two-seed study run in one go', async () => {
+    const [a, b, both] = [await study({ seeds: [43] }), await study({ seeds: [42] }), await study({ seeds: [42, 43] })];
+    const notes: string[] = [];
+    const out = join(tmp, 'merged');
+    const merged = await mergeStudyFolders([a, join(b, 'results.json')], out, (l) => notes.push(l));
+    const whole = JSON.parse(readFileSync(join(both, 'results.json'), 'utf8')) as StudyResults;
+    assert.ok(merged.complete);
+    assert.deepEqual(merged.runs.map((x) => x.name), whole.runs.map((x) => x.name)); // seed-major order, whatever the input order
+    assert.deepEqual(comparable((await readStudyResults(out)).results), comparable((await readStudyResults(both)).results));
+    assert.deepEqual(merged.summary.map((s) => [s.arm, s.ratio, s.runs, s.metrics.dice!.n]), [
+      ['pretrained', 0.5, 2, 2], ['scratch', 0.5, 2, 2], ['pretrained', 1, 2, 2], ['scratch', 1, 2, 2]]);
+    assert.ok(Math.abs(merged.summary[0]!.metrics.dice!.mean - 0.955) < 1e-12);
+    assert.deepEqual(merged.mergedFrom, [join(a, 'results.json'), join(b, 'results.json')]);
+    assert.deepEqual(notes, []);
+    // A merge can be redone into the same folder (the inputs are read before anything is written).
+    await mergeStudyFolders([a, b], out, quiet);
+  });
+
+  it('is incomplete when the union of seeds × ratios × arms lacks a run; other ratios and arms merge', async () => {
+    const a = await study({ seeds: [42], ratios: [0.5, 1] });
+    const b = await study({ seeds: [43], ratios: [1], arms: ['scratch'] });
+    const r = mergeStudies([await readStudyResults(a), await readStudyResults(b)]);
+    assert.equal(r.complete, false);
+    assert.deepEqual([r.options.seeds, r.options.ratios, r.options.arms], [[42, 43], [0.5, 1], ['pretrained', 'scratch']]);
+    assert.deepEqual(r.runs.map((x) => x.name), ['pretrained-r0.5-s42', 'scratch-r0.5-s42', 'pretrained-r1-s42', 'scratch-r1-s42', 'scratch-r1-s43']);
+    const c = await study({ seeds: [43], ratios: [0.5] });
+    const d = await study({ seeds: [43], ratios: [1] });
+    assert.ok(mergeStudies([await readStudyResults(a), await readStudyResults(c), await readStudyResults(d)]).complete);
+  });
+
+  it('refuses other recipes, other splits, a run in two studies and other weights, naming the file', async () => {
+    const a = await readStudyResults(await study({ seeds: [42] }));
+    const lr = await readStudyResults(await study({ seeds: [43], lrPretrained: 1e-3 }));
+    assert.throws(() => mergeStudies([a, lr]), (e: Error) => e.message.startsWith(`${lr.path}: trained with --lr-pretrained 0.001, but ${a.path} with --lr-pretrained 0.0032;`));
+    const budget = await readStudyResults(await study({ seeds: [43], budget: { unit: 'epochs', value: 20 } }));
+    assert.throws(() => mergeStudies([a, budget]), /trained with --epochs 20, but .* with --epochs 30;/);
+    const images = { ...a.results.budget, ratios: a.results.budget.ratios.map((p) => ({ ...p, images: p.images + 1 })) };
+    const split: typeof a = { path: '/x/results.json', results: { ...a.results, runs: [], budget: images } };
+    assert.throws(() => mergeStudies([a, split]), /^Error: \/x\/results\.json: at ratio 0\.5 21 images × 75 epochs, but .* 20 × 75 \(another training split\?\)$/);
+    const again = await readStudyResults(await study({ seeds: [42] }));
+    assert.throws(() => mergeStudies([a, again]), (e: Error) => e.message === `${again.path}: run pretrained-r0.5-s42 is also in ${a.path}; a run may come from one study only`);
+    const other = join(tmp, 'other.safetensors');
+    writeFileSync(other, 'other bytes');
+    const ow = await readStudyResults(await study({ seeds: [43], weights: other }));
+    assert.throws(() => mergeStudies([a, ow]), /other\.safetensors, which is not the same file as .*encoder\.safetensors/);
+    const copy = join(tmp, 'copy.safetensors');
+    writeFileSync(copy, readFileSync(weights));
+    const cw = await readStudyResults(await study({ seeds: [43], weights: copy }));
+    assert.ok(mergeStudies([a, cw]).complete);
+    const notes: string[] = [];
+    const gone: typeof a = { ...cw, results: { ...cw.results, options: { ...cw.results.options, weights: '/elsewhere/encoder.safetensors', data: '/elsewhere/hc18' } } };
+    assert.ok(mergeStudies([a, gone], (l) => notes.push(l)).complete);
+    assert.equal(notes.length, 2);
+    assert.match(notes.join('\n'), /data paths differ .*\/elsewhere\/hc18/);
+    assert.match(notes.join('\n'), /weights paths differ and cannot be compared here/);
+    assert.throws(() => mergeStudies([a]), /at least two studies/);
+  });
+
+  it('damaged inputs and an --out holding a study are one-line errors naming the file', async () => {
+    const a = await study({ seeds: [42] });
+    const bad = join(tmp, 'bad');
+    mkdirSync(bad);
+    await assert.rejects(mergeStudyFolders([a, bad], join(tmp, 'm1'), quiet), (e: Error) => e.message.startsWith(`${join(bad, 'results.json')}: cannot read a study's results (ENOENT)`));
+    writeFileSync(join(bad, 'results.json'), '{"options": {"task": "seg"}, "runs": []}');
+    await assert.rejects(mergeStudyFolders([a, bad], join(tmp, 'm1'), quiet), (e: Error) => e.message === `${join(bad, 'results.json')}: not a label-efficiency study's results (no study options)`);
+    writeFileSync(join(bad, 'results.json'), '[1');
+    await assert.rejects(mergeStudyFolders([a, bad], join(tmp, 'm1'), quiet), /results\.json: cannot read a study's results \(.*JSON/);
+    const b = await study({ seeds: [43] });
+    await assert.rejects(mergeStudyFolders([a, b], a, quiet), (e: Error) => e.message === `${a}: holds a study (options.json); write the merged results to another --out`);
+    const file = join(tmp, 'file');
+    writeFileSync(file, 'x');
+    await assert.rejects(mergeStudyFolders([a, b], file, quiet), /--out is a file/);
+    assert.equal(readFileSync(file, 'utf8'), 'x');
+  });
+});
