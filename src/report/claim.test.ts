@@ -5,13 +5,18 @@ import { claimCheck, verdict } from './claim.js';
 import { fakeStudy } from './testing/study.js';
 
 describe('verdict', () => {
-  it('beats beyond one std of the difference, matches within it, falls short below', () => {
-    assert.equal(verdict({ mean: 0.95, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'beats'); // diff 0.01 > 0.005
-    assert.equal(verdict({ mean: 0.943, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'matches');
-    assert.equal(verdict({ mean: 0.936, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'matches');
-    assert.equal(verdict({ mean: 0.93, std: 0.003 }, { mean: 0.94, std: 0.004 }), 'falls short of');
-    assert.equal(verdict({ mean: 0.93, std: NaN }, { mean: 0.94, std: NaN }), 'falls short of');
-    assert.equal(verdict({ mean: 0.94, std: NaN }, { mean: 0.94, std: NaN }), 'matches');
+  it('beats beyond 2 standard errors of the difference, matches down to 1 below, falls short further down', () => {
+    // 4 seeds per arm, stds 0.006 and 0.008: SE = √(0.006²/4 + 0.008²/4) = 0.005.
+    const s = { mean: 0.94, std: 0.008, n: 4 };
+    const p = (mean: number): { mean: number; std: number; n: number } => ({ mean, std: 0.006, n: 4 });
+    assert.equal(verdict(p(0.9511), s), 'beats'); // +0.0111 > 0.010
+    assert.equal(verdict(p(0.9489), s), 'matches'); // +0.0089: better, but not clearly
+    assert.equal(verdict(p(0.9351), s), 'matches'); // −0.0049 ≥ −0.005
+    assert.equal(verdict(p(0.9349), s), 'falls short of');
+    // The single runs' spread (√(0.006² + 0.008²) = 0.010) is not the yardstick: −0.008 falls short.
+    assert.equal(verdict(p(0.932), s), 'falls short of');
+    assert.equal(verdict({ mean: 0.93, std: NaN, n: 1 }, { mean: 0.94, std: NaN, n: 1 }), 'falls short of');
+    assert.equal(verdict({ mean: 0.94, std: NaN, n: 1 }, { mean: 0.94, std: NaN, n: 1 }), 'matches');
   });
 });
 
@@ -25,6 +30,7 @@ describe('claimCheck', () => {
     assert.equal(c.verdict, 'matches');
     assert.deepEqual([c.ratio, c.reference], [0.2, 1]);
     assert.match(c.sentence, /^Pretrained at 20\u00a0% labels: Dice 0\.951 ± 0\.004 vs scratch at 100\u00a0%: 0\.948 ± 0\.006 → matches \(the fewest labels tried at which pretraining matches scratch with 100\u00a0% — 5× fewer labels; 3 seeds per arm;/);
+    assert.match(c.sentence, /; "beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE 0\.004\)\.$/);
   });
 
   it('says beats, falls short, or that an arm is missing', () => {

@@ -1,8 +1,10 @@
 /**
  * The label-efficiency claim, checked on the numbers: the fewest labels at which the pretrained arm
  * matches or beats the scratch arm trained on the most labels (its largest ratio, normally 100 %).
- * "beats": the mean difference exceeds one standard deviation of the difference, √(s_p² + s_s²);
- * "matches": within it; "falls short": below it. With one seed (no std) any shortfall falls short.
+ * The yardstick is the standard error of the difference of the two means, SE = √(s_p²/n_p + s_s²/n_s) (sample
+ * stds over seeds): "beats" when the pretrained mean is higher by more than 2 SE (a clear win), "matches" when it
+ * is at most 1 SE lower, "falls short" when it is lower by more. (The spread of single runs, √(s_p² + s_s²), would
+ * call far larger gaps a match.) With one seed (no std) any shortfall falls short.
  * The metric is the study's primary one (Dice, balanced accuracy), where higher is better.
  */
 import type { ArmRatioSummary } from '../train/label_efficiency.js';
@@ -19,12 +21,18 @@ export interface Claim {
   readonly sentence: string;
 }
 
-/** Compare one pretrained summary with the scratch reference. */
-export function verdict(p: { mean: number; std: number }, s: { mean: number; std: number }): Verdict {
+type Summary = { readonly mean: number; readonly std: number; readonly n: number };
+
+/** Standard error of the difference of two means (0 without a std: one seed). */
+export const standardError = (p: Summary, s: Summary): number =>
+  (Number.isFinite(p.std) && Number.isFinite(s.std) && p.n > 0 && s.n > 0 ? Math.sqrt(p.std ** 2 / p.n + s.std ** 2 / s.n) : 0);
+
+/** Compare one pretrained summary with the scratch reference (see the file comment). */
+export function verdict(p: Summary, s: Summary): Verdict {
   const diff = p.mean - s.mean;
-  const tol = Number.isFinite(p.std) && Number.isFinite(s.std) ? Math.sqrt(p.std ** 2 + s.std ** 2) : 0;
-  if (diff > tol) return 'beats';
-  return diff >= -tol ? 'matches' : 'falls short of';
+  const se = standardError(p, s);
+  if (diff > 2 * se) return 'beats';
+  return diff >= -se ? 'matches' : 'falls short of';
 }
 
 export function claimCheck(summary: readonly ArmRatioSummary[], metric: string): Claim {
@@ -45,7 +53,8 @@ export function claimCheck(summary: readonly ArmRatioSummary[], metric: string):
   const v = verdict(p, s);
   const head = `Pretrained at ${percent(at.ratio)} labels: ${label} ${meanStd(p, d)} vs scratch at ${percent(ref.ratio)}: ${meanStd(s, d)} → ${v === 'falls short of' ? 'falls short' : v}`;
   const seeds = p.n === s.n ? `${p.n} seed${p.n === 1 ? '' : 's'} per arm` : `${p.n} and ${s.n} seeds`;
-  const rule = Number.isFinite(p.std) && Number.isFinite(s.std) ? '"matches" = within one std of the difference' : 'no std with one seed, so any shortfall falls short';
+  const se = standardError(p, s);
+  const rule = se > 0 ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE ${se.toFixed(d)}` : 'no std with one seed, so any shortfall falls short';
   let why: string;
   if (!found) why = `pretraining falls short of scratch at ${percent(ref.ratio)} at every ratio tried`;
   else if (at.ratio < ref.ratio) why = `the fewest labels tried at which pretraining ${v} scratch with ${percent(ref.ratio)} — ${Number((ref.ratio / at.ratio).toPrecision(3))}× fewer labels`;
