@@ -96,7 +96,7 @@ test('an interrupted run (SIGINT) resumed with --resume ends with exactly the pa
     err += t;
     if (/^epoch 2\/2 /.test(t) && ++steps === 1) process.emit('SIGINT');
   } };
-  assert.equal(await main(args(join(tmp, 'b')), interrupting), 0, err);
+  assert.equal(await main(args(join(tmp, 'b')), interrupting), 130, err); // stopped, not finished: 128 + SIGINT
   assert.match(err, /saved at epoch 2, batch 1; continue with: usfm finetune --resume/);
   // The run's wall-clock time goes on from the saved state: pretend the first session took 1000 s more.
   const state = join(tmp, 'b', 'state.json');

@@ -11,7 +11,7 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
     [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST] [--class-weights none|balanced] [--loader-workers N]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
   Writes RUN_DIR/last.safetensors, best.safetensors (by val balanced accuracy / Dice) and metrics.jsonl.
-  Ctrl-C / SIGTERM stop after the current step with a checkpoint; --resume RUN_DIR continues exactly.
+  Ctrl-C / SIGTERM stop after the current step with a checkpoint (exit status 130 / 143); --resume RUN_DIR continues exactly.
   --head: UPerNet (PPM + FPN, FCN aux head; CE + Dice + 0.4·aux CE) or SegViT's ATM (query = class; CE + 20·focal + Dice per stage).
   --classes (seg): 2 reads binary masks (0/255); more reads class-index mask PNGs (0 … N−1) and adds mean per-class Dice.
   --class-weights balanced (cls): CE weighted by inverse class frequency of the training subset.

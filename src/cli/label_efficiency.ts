@@ -33,7 +33,7 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
   times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
   Resumable: re-run the same command to skip finished runs and continue an interrupted one (Ctrl-C stops after the
-  current step); once a run has finished, other options for the same DIR are refused (DIR/options.json) — the same
+  current step, exit status 130); once a run has finished, other options for the same DIR are refused (DIR/options.json) — the same
   --weights file at another path (a copy, a moved installation) counts as the same.
 
 usfm label-efficiency --merge STUDY,STUDY[,…] --out DIR

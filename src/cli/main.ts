@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants } from 'node:os';
 import { bench, benchHelp } from './bench.js';
 import { convert, convertHelp } from './convert.js';
 import { demo, demoHelp } from './demo.js';
@@ -13,6 +14,7 @@ import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { predict, predictHelp } from './predict.js';
 import { pretrainCommand, pretrainHelp } from './pretrain.js';
+import { takeStopSignal } from '../train/stop.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Io) => Promise<void>; help: string }>> = {
   info: { run: info, help: infoHelp },
@@ -49,8 +51,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.out(`${c.help}\n`);
       return 0;
     }
+    takeStopSignal(); // a signal that stopped an earlier command in this process is not this one's
     await c.run(rest, io);
-    return 0;
+    // Stopped by Ctrl-C / SIGTERM with its state saved: not a success (a script must not go on as if it finished).
+    const sig = takeStopSignal();
+    return sig === null ? 0 : 128 + (constants.signals[sig] ?? 0);
   } catch (e) {
     return report(e, verbose, io);
   }

@@ -76,7 +76,7 @@ describe('usfm pretrain', () => {
     let steps = 0;
     const b = join(tmp, 'b');
     const r = await cli(args(b), (t) => { if (/^epoch 2\/2 /.test(t) && ++steps === 1) process.emit('SIGINT'); });
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 130, r.err); // stopped, not finished: 128 + SIGINT
     assert.match(r.err, /saved at epoch 2, batch 1; continue with: usfm pretrain --resume/);
     assert.ok(!existsSync(join(b, 'grids', 'epoch-002.png')));
     // The run's wall-clock time goes on from the saved state: pretend the first session took 1000 s more.
@@ -102,7 +102,7 @@ describe('usfm pretrain', () => {
     let stopped = false;
     const c = join(tmp, 'c');
     const r = await cli(one(c), (t) => { if (!stopped && /^epoch 1\/2 +1\/1 /.test(t)) { stopped = true; process.emit('SIGINT'); } });
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 130, r.err); // stopped, not finished: 128 + SIGINT
     assert.match(r.err, /saved at the end of epoch 1; continue with: usfm pretrain --resume/);
     assert.equal((await cli(['pretrain', '--resume', c])).code, 0);
     const lines = readFileSync(join(c, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number });
@@ -122,7 +122,7 @@ describe('usfm pretrain', () => {
     const h = join(tmp, 'h');
     // A signal after the first batch of epoch 2 waits for the step that completes its group.
     const r = await cli(acc(h), (t) => { if (!stopped && /^epoch 2\/2 +1\/4 /.test(t)) { stopped = true; process.emit('SIGINT'); } });
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 130, r.err); // stopped, not finished: 128 + SIGINT
     assert.match(r.err, /saved at epoch 2, batch 2; continue with/);
     assert.equal((await cli(['pretrain', '--resume', h])).code, 0);
     const want = await readSafetensors(join(tmp, 'g', 'last.safetensors'));

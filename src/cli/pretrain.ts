@@ -24,7 +24,7 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
   decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512); the default suits short CPU runs
-  (SimMIM's 1e-4 assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint; --resume continues exactly.
+  (SimMIM's 1e-4 assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint (exit 130 / 143); --resume continues exactly.
   --weights starts a new run (fresh schedule) from an encoder checkpoint; given a run's last.safetensors it
   also takes the decoder, so a finished run can be pretrained further.`;
 

@@ -25,6 +25,20 @@ export function updateOrStop(
   opt.update(grads, lr, norm);
 }
 
+/** The signal that last stopped a run or study in this process (see {@link takeStopSignal}). */
+let stoppedBy: NodeJS.Signals | null = null;
+
+/**
+ * The signal that stopped work since the last call, and forget it. A command that stopped early on Ctrl-C
+ * saves its state and returns normally; the CLI turns this into exit status 128 + signal (130, 143), as a
+ * shell does, so `usfm finetune … && usfm eval …` does not go on with an unfinished run.
+ */
+export function takeStopSignal(): NodeJS.Signals | null {
+  const s = stoppedBy;
+  stoppedBy = null;
+  return s;
+}
+
 /**
  * Ctrl-C / SIGTERM while a run (or a study of runs) trains: set `requested`, and the loop stops at its
  * next safe point. `what` says where it stops and how to continue.
@@ -37,6 +51,7 @@ export class StopOnSignal {
     this.handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => [sig, (): void => {
       if (this.requested) return; // e.g. Ctrl-C delivered both by the terminal and by the bin/usfm.js launcher
       this.requested = true;
+      stoppedBy = sig;
       log(`${sig}: ${what}`);
     }]);
     for (const [sig, h] of this.handlers) process.on(sig, h);
