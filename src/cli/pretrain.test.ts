@@ -51,6 +51,10 @@ describe('usfm pretrain', () => {
     assert.deepEqual([grid.width, grid.height, grid.channels], [3 * 32 + 4 * 4, 4 * 32 + 5 * 4, 3]);
     const last = await readSafetensors(join(out, 'last.safetensors'));
     assert.ok(last.tensors.has('decoder.0.weight'));
+    // The training record: objective, absolute source folders, and each source's name and image count (before() made them).
+    const record = JSON.parse((await readSafetensors(join(out, 'encoder.safetensors'))).metadata['usfm.pretrain']!) as Record<string, unknown>;
+    assert.deepEqual([record.data, record.sources, record.balance], [[join(tmp, 'liver'), join(tmp, 'heart')], [{ name: 'liver', images: 6 }, { name: 'heart', images: 2 }], 'source']);
+    assert.equal((record.objective as { fill: string }).fill, 'token');
   });
 
   it('exports the encoder in the official layout, usable as --weights', async () => {

@@ -157,7 +157,10 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     await saveRunOptions({ ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights) });
   }
   const stop = StopOnSignal.forRun(o.out, log);
-  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify({ objective, data: o.data, balance: o.balance }) };
+  // The training record every checkpoint carries: the objective, and what it learnt from (absolute folders, as the
+  // run's options.json; each source's name and image count, which stay meaningful on another machine).
+  const record = { objective, data: sources.map((src) => src.root), sources: sources.map((src) => ({ name: src.name, images: src.items.length })), balance: o.balance };
+  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify(record) };
   const position = (epoch: number, batchesDone: number, epochSums?: Record<string, number>): Parameters<typeof saveRun>[3] =>
     ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock(), ...(epochSums ? { epochSums } : {}) });
   const records: PretrainRecord[] = [];
