@@ -2,6 +2,7 @@
 import type { Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { isPart10, PART10_PROBE } from '../dicom/parse.js';
 
 /** A dataset split, as USFM's fine-tuning scripts name them. */
 export type Split = 'train' | 'val' | 'test';
@@ -22,14 +23,18 @@ export function isImageName(name: string): boolean {
   return ext !== '' && IMAGE_EXTENSIONS.includes(ext);
 }
 
-/** True when the file at `path` is DICOM Part 10 by content: 'DICM' after the 128-byte preamble. */
+/**
+ * True when the file at `path` is DICOM Part 10 by content ({@link isPart10}: 'DICM' after the 128-byte preamble).
+ * Files admitted without a DICOM or image name need the preamble: the looser sniffing of preamble-less streams
+ * would take stray binary files in a dataset folder for DICOM.
+ */
 export async function hasDicomPreamble(path: string): Promise<boolean> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(path, 'r');
-    const buf = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(buf, 0, 4, 128);
-    return bytesRead === 4 && buf.toString('latin1') === 'DICM';
+    const buf = Buffer.alloc(PART10_PROBE);
+    const { bytesRead } = await fh.read(buf, 0, PART10_PROBE, 0);
+    return isPart10(buf.subarray(0, bytesRead));
   } catch {
     return false;
   } finally {

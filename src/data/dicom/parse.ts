@@ -64,9 +64,20 @@ const VR = /^(AE|AS|AT|CS|DA|DS|DT|FD|FL|IS|LO|LT|OB|OD|OF|OL|OV|OW|PN|SH|SL|SQ|
 const ascii = (b: Uint8Array, at: number, n: number): string => String.fromCharCode(...b.subarray(at, at + n));
 const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 
+/** Bytes {@link isPart10} needs from the start of a file. */
+export const PART10_PROBE = PREAMBLE + 4;
+
+/**
+ * DICOM Part 10 (a file as written to media): 'DICM' after the 128-byte preamble. The strict test, for files
+ * admitted by content alone (a folder's extensionless files); {@link isDicom} also takes preamble-less streams.
+ */
+export function isPart10(buf: Uint8Array): boolean {
+  return buf.length >= PART10_PROBE && ascii(buf, PREAMBLE, 4) === 'DICM';
+}
+
 /** Layout of a buffer that looks like DICOM, or undefined. */
 function layout(buf: Uint8Array): 'part10' | 'no-preamble' | 'explicit-le' | 'implicit-le' | undefined {
-  if (buf.length >= PREAMBLE + 4 && ascii(buf, PREAMBLE, 4) === 'DICM') return 'part10';
+  if (isPart10(buf)) return 'part10';
   if (buf.length < 8) return undefined;
   const group = u16(buf, 0);
   const vr = VR.test(ascii(buf, 4, 2));

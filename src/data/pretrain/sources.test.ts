@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { treeMaker } from '../datasets/testing/tree.js';
 import { buildDicom, imageElements, TS } from '../dicom/testing/build.js';
+import { isDicom } from '../dicom/parse.js';
 import { sourceNames } from './names.js';
 import { isHeldOutDir, isLabelDir, isLabelFileStem } from './rules.js';
 import { describeSources, scanSources } from './sources.js';
@@ -29,11 +30,16 @@ describe('scanSources', () => {
     const dicom = buildDicom({ ts: TS.explicitLE, elements: imageElements({ rows: 4, columns: 5, frames: 2 }), pixels: new Uint8Array(40) });
     writeFileSync(join(root, 'DICOM', 'PA1', 'IM000001'), dicom);
     writeFileSync(join(root, 'DICOM', 'PA1', '1.2.840.113619.2.55.3'), dicom);
+    // A stream without the Part 10 preamble decodes (isDicom), but is not taken on content alone: a stray binary
+    // file would too easily pass for it.
+    const stream = dicom.subarray(132);
+    assert.ok(isDicom(stream));
+    writeFileSync(join(root, 'DICOM', 'PA1', 'IM000002'), stream);
     const [src] = await scanSources([root]);
     assert.deepEqual(src!.items.map((it) => [it.path.slice(root.length + 1), it.frame]), [
       ['DICOM/PA1/1.2.840.113619.2.55.3', 0], ['DICOM/PA1/1.2.840.113619.2.55.3', 1], ['DICOM/PA1/IM000001', 0], ['DICOM/PA1/IM000001', 1], ['a.png', undefined],
     ]);
-    assert.deepEqual(src!.notes, ['ignored non-image files (2): DICOM/PA1/notes.1, README', 'DICOM files (2): each frame is an image']);
+    assert.deepEqual(src!.notes, ['ignored non-image files (3): DICOM/PA1/IM000002, DICOM/PA1/notes.1, README', 'DICOM files (2): each frame is an image']);
   });
 
   it('reads only the training split of a segmentation root, never masks', async () => {
