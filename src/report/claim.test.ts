@@ -1,7 +1,7 @@
 // The claim check: the fewest labels at which pretraining matches or beats scratch with all of them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { claimCheck, verdict } from './claim.js';
+import { claimCheck, standardError, verdict } from './claim.js';
 import { fakeStudy } from './testing/study.js';
 
 describe('verdict', () => {
@@ -17,6 +17,20 @@ describe('verdict', () => {
     assert.equal(verdict(p(0.932), s), 'falls short of');
     assert.equal(verdict({ mean: 0.93, std: NaN, n: 1 }, { mean: 0.94, std: NaN, n: 1 }), 'falls short of');
     assert.equal(verdict({ mean: 0.94, std: NaN, n: 1 }, { mean: 0.94, std: NaN, n: 1 }), 'matches');
+  });
+
+  it("uses the one arm's std for both when the other ran a single seed", () => {
+    // Scratch: 4 seeds, std 0.008; pretrained: one run. SE = 0.008·√(1 + 1/4) ≈ 0.00894.
+    const s = { mean: 0.94, std: 0.008, n: 4 };
+    assert.ok(Math.abs(standardError({ mean: 0, std: NaN, n: 1 }, s) - 0.008 * Math.sqrt(1.25)) < 1e-12);
+    assert.equal(verdict({ mean: 0.95, std: NaN, n: 1 }, s), 'matches'); // +0.010 < 2 SE: a single run does not "beat"
+    assert.equal(verdict({ mean: 0.959, std: NaN, n: 1 }, s), 'beats');
+    assert.equal(verdict({ mean: 0.93, std: NaN, n: 1 }, s), 'falls short of');
+    assert.equal(verdict({ mean: 0.932, std: NaN, n: 1 }, s), 'matches');
+    // Two seeds with identical scores: std 0, so any shortfall falls short, and the rule still says SE (0).
+    const same = claimCheck(fakeStudy({ pretrained: { 1: [0.9, 0.9] }, scratch: { 1: [0.91, 0.91] } }).summary, 'dice');
+    assert.equal(same.verdict, 'falls short of');
+    assert.match(same.sentence, /"matches" = at most 1 lower; SE 0\.000\)\.$/);
   });
 });
 

@@ -4,7 +4,8 @@
  * The yardstick is the standard error of the difference of the two means, SE = √(s_p²/n_p + s_s²/n_s) (sample
  * stds over seeds): "beats" when the pretrained mean is higher by more than 2 SE (a clear win), "matches" when it
  * is at most 1 SE lower, "falls short" when it is lower by more. (The spread of single runs, √(s_p² + s_s²), would
- * call far larger gaps a match.) With one seed (no std) any shortfall falls short.
+ * call far larger gaps a match.) When only one arm has a std (the other ran one seed), both are assumed to
+ * share it: SE = s·√(1/n_p + 1/n_s). With one seed per arm (no std) any shortfall falls short.
  * The metric is the study's primary one (Dice, balanced accuracy), where higher is better.
  */
 import type { ArmRatioSummary } from '../train/label_efficiency.js';
@@ -23,9 +24,14 @@ export interface Claim {
 
 type Summary = { readonly mean: number; readonly std: number; readonly n: number };
 
-/** Standard error of the difference of two means (0 without a std: one seed). */
-export const standardError = (p: Summary, s: Summary): number =>
-  (Number.isFinite(p.std) && Number.isFinite(s.std) && p.n > 0 && s.n > 0 ? Math.sqrt(p.std ** 2 / p.n + s.std ** 2 / s.n) : 0);
+const hasStd = (x: Summary): boolean => x.n > 1 && Number.isFinite(x.std);
+
+/** Standard error of the difference of two means (see the file comment; 0 when neither arm has a std). */
+export function standardError(p: Summary, s: Summary): number {
+  if (hasStd(p) && hasStd(s)) return Math.sqrt(p.std ** 2 / p.n + s.std ** 2 / s.n);
+  const known = hasStd(p) ? p : hasStd(s) ? s : null;
+  return known ? known.std * Math.sqrt(1 / p.n + 1 / s.n) : 0;
+}
 
 /** Compare one pretrained summary with the scratch reference (see the file comment). */
 export function verdict(p: Summary, s: Summary): Verdict {
@@ -54,7 +60,7 @@ export function claimCheck(summary: readonly ArmRatioSummary[], metric: string):
   const head = `Pretrained at ${percent(at.ratio)} labels: ${label} ${meanStd(p, d)} vs scratch at ${percent(ref.ratio)}: ${meanStd(s, d)} → ${v === 'falls short of' ? 'falls short' : v}`;
   const seeds = p.n === s.n ? `${p.n} seed${p.n === 1 ? '' : 's'} per arm` : `${p.n} and ${s.n} seeds`;
   const se = standardError(p, s);
-  const rule = se > 0 ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE ${se.toFixed(d)}` : 'no std with one seed, so any shortfall falls short';
+  const rule = hasStd(p) || hasStd(s) ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE ${se.toFixed(d)}` : 'no std with one seed, so any shortfall falls short';
   let why: string;
   if (!found) why = `pretraining falls short of scratch at ${percent(ref.ratio)} at every ratio tried`;
   else if (at.ratio < ref.ratio) why = `the fewest labels tried at which pretraining ${v} scratch with ${percent(ref.ratio)} — ${Number((ref.ratio / at.ratio).toPrecision(3))}× fewer labels`;
