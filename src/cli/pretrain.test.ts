@@ -115,6 +115,12 @@ describe('usfm pretrain', () => {
     const want = await readSafetensors(join(tmp, 'd', 'last.safetensors'));
     const got = await readSafetensors(join(c, 'last.safetensors'));
     for (const [k, t] of want.tensors) assert.deepEqual(got.tensors.get(k)!.data, t.data, k);
+    // On the last batch of the last epoch the signal stops nothing: the run finishes and exits 0.
+    let late = false;
+    const e = await cli(one(join(tmp, 'late')), (t) => { if (!late && /^epoch 2\/2 +1\/1 /.test(t)) { late = true; process.emit('SIGINT'); } });
+    assert.ok(late);
+    assert.equal(e.code, 0, e.err);
+    assert.doesNotMatch(e.err, /saved at/);
   });
 
   it('accumulates gradients over --accum-steps batches, and resumes exactly between optimizer steps', async () => {

@@ -228,6 +228,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
         await saveRun(o.out, ps, opt, position(epoch, batchIndex, { loss: lossSum, seen, seconds: epochSeconds() }), meta);
         await writeSafetensors(join(o.out, 'last.safetensors'), ps.snapshot(), { ...meta, 'usfm.epoch': String(epoch) });
         log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm finetune --resume ${o.out}`);
+        stop.stoppedEarly();
         return records;
       }
     }
@@ -251,6 +252,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
     records.push(record);
     if (stop.requested && epoch + 1 < o.epochs) {
       log(`saved at the end of epoch ${epoch + 1}; continue with: usfm finetune --resume ${o.out}`);
+      stop.stoppedEarly();
       return records;
     }
   }

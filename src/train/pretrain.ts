@@ -200,6 +200,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         if (stop.requested && acc.count === 0 && batchIndex < loader.length) {
           await saveRun(o.out, ps, opt, position(epoch, batchIndex, { ...sums, seen, seconds: epochSeconds() }), meta);
           log(`saved at epoch ${epoch + 1}, batch ${batchIndex}; continue with: usfm pretrain --resume ${o.out}`);
+          stop.stoppedEarly();
           return records;
         }
       }
@@ -222,6 +223,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
       records.push(record);
       if (stop.requested && epoch + 1 < o.epochs) {
         log(`saved at the end of epoch ${epoch + 1}; continue with: usfm pretrain --resume ${o.out}`);
+        stop.stoppedEarly();
         return records;
       }
     }

@@ -25,13 +25,14 @@ export function updateOrStop(
   opt.update(grads, lr, norm);
 }
 
-/** The signal that last stopped a run or study in this process (see {@link takeStopSignal}). */
+/** The signal that last cut a run or study short in this process (see {@link takeStopSignal}). */
 let stoppedBy: NodeJS.Signals | null = null;
 
 /**
- * The signal that stopped work since the last call, and forget it. A command that stopped early on Ctrl-C
+ * The signal that cut work short since the last call, and forget it. A command that stopped early on Ctrl-C
  * saves its state and returns normally; the CLI turns this into exit status 128 + signal (130, 143), as a
- * shell does, so `usfm finetune … && usfm eval …` does not go on with an unfinished run.
+ * shell does, so `usfm finetune … && usfm eval …` does not go on with an unfinished run. A signal that came
+ * too late to stop anything (on the last step, while the last run was scored) leaves no trace here.
  */
 export function takeStopSignal(): NodeJS.Signals | null {
   const s = stoppedBy;
@@ -45,13 +46,14 @@ export function takeStopSignal(): NodeJS.Signals | null {
  */
 export class StopOnSignal {
   requested = false;
+  private signal: NodeJS.Signals | null = null;
   private readonly handlers: [NodeJS.Signals, () => void][];
 
   constructor(what: string, log: (line: string) => void) {
     this.handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => [sig, (): void => {
       if (this.requested) return; // e.g. Ctrl-C delivered both by the terminal and by the bin/usfm.js launcher
       this.requested = true;
-      stoppedBy = sig;
+      this.signal = sig;
       log(`${sig}: ${what}`);
     }]);
     for (const [sig, h] of this.handlers) process.on(sig, h);
@@ -60,6 +62,11 @@ export class StopOnSignal {
   /** The stop of one run in `out`. */
   static forRun(out: string, log: (line: string) => void): StopOnSignal {
     return new StopOnSignal(`stopping after this step and saving ${out} (continue with --resume ${out})`, log);
+  }
+
+  /** The loop is returning before its end because of the signal: the command did not finish (see {@link takeStopSignal}). */
+  stoppedEarly(): void {
+    stoppedBy = this.signal ?? 'SIGINT';
   }
 
   dispose(): void {
