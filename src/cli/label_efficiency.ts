@@ -3,7 +3,8 @@ import { meanStd, metricDigits, metricLabel, percent } from '../report/format.js
 import { claimCheck } from '../report/claim.js';
 import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
 import type { StudyResults } from '../train/label_efficiency.js';
-import { ARMS, labelEfficiency, StudyOptionsError } from '../train/label_efficiency.js';
+import { ARMS, labelEfficiency } from '../train/label_efficiency.js';
+import { StudyOptionsError } from '../train/study_io.js';
 import { mergeStudyFolders } from '../train/study_merge.js';
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
@@ -33,13 +34,14 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
   times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
   Resumable: re-run the same command to skip finished runs and continue an interrupted one (Ctrl-C stops after the
-  current step, exit status 130); once a run has finished, other options for the same DIR are refused (DIR/options.json) — the same
+  current step, exit status 130 / 143); once a run has finished, other options for the same DIR are refused (DIR/options.json) — the same
   --weights file at another path (a copy, a moved installation) counts as the same.
 
 usfm label-efficiency --merge STUDY,STUDY[,…] --out DIR
-  One study from several run with the same recipe (more seeds run elsewhere, other ratios or arms): each STUDY is a
-  study folder or its results.json. Every option that changes how a run trains must agree, and so must each ratio's
-  plan (images, epochs, steps); data and weights paths may differ (another machine); no run may be in two studies.
+  Merges studies run with the same recipe (more seeds run elsewhere, other ratios or arms) into one: each STUDY is a
+  study folder or its results.json. Every option that changes how a run trains must agree (an arm's lr and layer
+  decay between studies that ran that arm), and so must each ratio's plan (images, epochs, steps); data and weights
+  paths may differ (another machine; weights present at both paths must be the same file); no run may be in two studies.
   Writes DIR/results.json (with the merged files listed), DIR/plot.svg, DIR/plot.png and DIR/report.html.`;
 
 /** '0.1,0.2,0.5,1' → ascending, distinct ratios in (0, 1]. */

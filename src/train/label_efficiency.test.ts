@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunResult, Runner, RunSpec, StudyOptions, StudyResults } from './label_efficiency.js';
-import { aggregate, batchesPerEpoch, labelEfficiency, planBudget, planRuns, runName, StudyOptionsError } from './label_efficiency.js';
+import { aggregate, batchesPerEpoch, labelEfficiency, planBudget, planRuns, runName } from './label_efficiency.js';
+import { StudyOptionsError } from './study_io.js';
+import { takeStopSignal } from './stop.js';
 import { tempDir } from '../testing/temp_dir.js';
 
 const HC18 = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
@@ -133,9 +135,22 @@ describe('labelEfficiency (fake runner)', () => {
     assert.deepEqual(r.runs.map((x) => x.name), calls);
     assert.ok(lines.includes('stopped after scratch-r0.5-s1; run the same command again to continue'), lines.join('\n'));
     assert.equal(process.listenerCount('SIGINT'), listeners, 'the handler is removed');
+    assert.equal(takeStopSignal(), 'SIGINT', 'cut short: the CLI exits 130');
     const again = fakeRunner();
     assert.ok((await labelEfficiency(options({ seeds: [1] }), out, quiet, again.runner)).complete);
     assert.deepEqual(again.calls.map((c) => c.name), ['pretrained-r1-s1', 'scratch-r1-s1']);
+    assert.equal(takeStopSignal(), null);
+  });
+
+  it('a signal while the last run is scored stops nothing: the study is complete, and not reported as cut short', async () => {
+    takeStopSignal();
+    let n = 0;
+    const runner: Runner = async (spec) => {
+      if (++n === 4) process.emit('SIGTERM');
+      return { dice: diceOf(spec) };
+    };
+    const r = await labelEfficiency(options({ seeds: [1] }), join(tmp, 'late-signal'), quiet, runner);
+    assert.deepEqual([r.complete, r.runs.length, takeStopSignal()], [true, 4, null]);
   });
 
   it('stops when a run is interrupted and continues from that run on the next invocation', async () => {

@@ -14,10 +14,9 @@
  * re-run); an interrupted run continues from its last finished epoch (finetune's --resume state).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
-import { identicalFiles } from '../checkpoint/identical.js';
 import type { ClsItem } from '../data/datasets/cls.js';
 import { scanClsDataset } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
@@ -36,6 +35,7 @@ import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
 import { checkOutFolder, runClock, savedPosition } from './run_state.js';
+import { checkOptions, readResult, toJson, writeStudyResults } from './study_io.js';
 import { StopOnSignal } from './stop.js';
 
 export type Arm = 'pretrained' | 'scratch';
@@ -211,81 +211,7 @@ export function aggregate(runs: readonly RunResult[]): ArmRatioSummary[] {
   return out;
 }
 
-/** Options of an existing study folder differ from the ones given. */
-export class StudyOptionsError extends Error {}
-
-const FLAG: Readonly<Record<string, string>> = {
-  task: '--task', data: '--data', weights: '--weights', model: '--model', head: '--head', segChannels: '--seg-channels', imgSize: '--img-size', batchSize: '--batch-size',
-  lrPretrained: '--lr-pretrained', lrScratch: '--lr-scratch', layerDecayPretrained: '--layer-decay-pretrained', ratios: '--ratios', seeds: '--seeds', arms: '--arms', augment: '--augment', classWeights: '--class-weights',
-};
-
-function show(key: string, v: unknown): string {
-  if (key === 'budget') return `--${(v as Budget).unit} ${(v as Budget).value}`;
-  // Seeds are --seed, --seed+1, …: shown as the flags that give them.
-  if (key === 'seeds' && Array.isArray(v) && v.length) return `--seeds ${v.length} --seed ${String(v[0])}`;
-  const value = v === undefined ? '(default)' : v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v);
-  return `${FLAG[key] ?? key} ${value}`;
-}
-
-/**
- * Options that studies recorded before they had their own key, with the value those studies used:
- * before --layer-decay-pretrained, the pretrained arm always trained with layer decay 0.65.
- */
-const LEGACY_DEFAULTS: Readonly<Record<string, unknown>> = { layerDecayPretrained: 0.65 };
-
-/** Names of the runs in OUT/runs that have finished (a test.json). */
-async function finishedRuns(out: string): Promise<string[]> {
-  const runs = join(out, 'runs');
-  if (!existsSync(runs)) return [];
-  return (await readdir(runs)).filter((n) => existsSync(join(runs, n, 'test.json')));
-}
-
-/**
- * Record the options in OUT/options.json, or check them against the recorded ones. While no run has
- * finished (e.g. the first attempt failed on a wrong --model) new options replace the old and the
- * unfinished run folders, which were trained with the old options, are removed.
- */
-async function checkOptions(out: string, o: StudyOptions, log: (line: string) => void): Promise<void> {
-  const path = join(out, 'options.json');
-  const write = (): Promise<void> => writeFileAtomic(path, [Buffer.from(`${JSON.stringify(o, null, 2)}\n`)]);
-  if (!existsSync(path)) return write();
-  const recorded = await readJson(path, 'the study\'s options', 'restore it, or use another --out');
-  if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) throw new Error(`${path}: not a study's options (restore it, or use another --out)`);
-  const saved = { ...LEGACY_DEFAULTS, ...(recorded as Record<string, unknown>) };
-  const now = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) {
-    if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;
-    // The same checkpoint at another path (a moved installation, a copy) is the same study.
-    if (k === 'weights' && typeof saved[k] === 'string' && typeof now[k] === 'string' && identicalFiles(saved[k], now[k])) continue;
-    const was = `${show(k, saved[k])}, not ${show(k, now[k])}`;
-    if ((await finishedRuns(out)).length) throw new StudyOptionsError(`${path}: this study was run with ${was} (re-run with the same options, or use another --out)`);
-    log(`${path}: no run had finished with the old options (${was}); starting over with the new ones`);
-    await rm(join(out, 'runs'), { recursive: true, force: true });
-    return write();
-  }
-}
-
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-const toJson = (v: unknown): string => `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2)}\n`;
-
-/** A JSON file a study wrote; a damaged one is a one-line error naming it and what to do. */
-export async function readJson(path: string, what: string, remedy: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${remedy}`);
-  }
-}
-
-async function readResult(path: string): Promise<RunResult> {
-  const remedy = 'delete it, and re-running trains that run again';
-  const r = await readJson(path, 'a run\'s test result', remedy) as Partial<RunResult> | null;
-  if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.metrics !== 'object' || r.metrics === null) {
-    throw new Error(`${path}: not a run's test result; ${remedy}`);
-  }
-  return { ...(r as RunResult), metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v ?? NaN])) };
-}
 
 /** Trains one run and returns its test metrics, or null when training stopped early (Ctrl-C: `stop.requested`). */
 export type Runner = (spec: RunSpec, log: (line: string) => void, stop: StopOnSignal) => Promise<Readonly<Record<string, number>> | null>;
@@ -356,6 +282,10 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   if (o.arms.includes('pretrained') && o.weights === null) throw new Error('the pretrained arm needs encoder weights');
   if (o.weights !== null && !existsSync(o.weights)) throw new Error(`${o.weights}: no such file`);
   await checkOutFolder(out);
+  // Merged results (label-efficiency --merge) have no options.json: a study there would overwrite them.
+  if (existsSync(join(out, 'results.json')) && !existsSync(join(out, 'options.json'))) {
+    throw new Error(`${out}: holds a results.json but no study (merged results?); choose another --out`);
+  }
   const sizes = await subsetSizes(o); // reads the training split first: a wrong --data leaves nothing behind
   await mkdir(out, { recursive: true });
   await checkOptions(out, o, log);
@@ -378,6 +308,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       }
       if (stop.requested) {
         log(`stopped before ${spec.name}; run the same command again to continue`);
+        stop.stoppedEarly();
         complete = false;
         break;
       }
@@ -387,6 +318,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       const metrics = await runner(spec, log, stop);
       if (metrics === null) {
         log(`stopped during ${spec.name}; run the same command again to continue`);
+        stop.stoppedEarly();
         complete = false;
         break;
       }
@@ -401,6 +333,7 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       log(`${spec.name}: test ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${Math.round(r.seconds)} s)`);
       if (stop.requested && i + 1 < specs.length) {
         log(`stopped after ${spec.name}; run the same command again to continue`);
+        stop.stoppedEarly();
         complete = false;
         break;
       }
@@ -413,9 +346,4 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   };
   await writeStudyResults(out, results);
   return results;
-}
-
-/** OUT/results.json (undefined metrics, NaN, as null). */
-export async function writeStudyResults(out: string, results: StudyResults): Promise<void> {
-  await writeFileAtomic(join(out, 'results.json'), [Buffer.from(toJson(results))]);
 }

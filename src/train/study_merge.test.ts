@@ -67,6 +67,30 @@ describe('label-efficiency --merge', () => {
     assert.ok(mergeStudies([await readStudyResults(a), await readStudyResults(c), await readStudyResults(d)]).complete);
   });
 
+  it("compares an arm's own options only between studies that ran that arm, and takes them from one that did", async () => {
+    // As `usfm label-efficiency --arms scratch` records them: no weights, the scratch recipe's defaults for the pretrained arm.
+    const s = await readStudyResults(await study({ seeds: [43], arms: ['scratch'], weights: null, lrPretrained: 1.28e-2, layerDecayPretrained: 1 }));
+    const p = await readStudyResults(await study({ seeds: [43], arms: ['pretrained'] }));
+    const r = mergeStudies([s, p]);
+    assert.ok(r.complete);
+    assert.deepEqual([r.options.arms, r.options.weights, r.options.lrPretrained, r.options.layerDecayPretrained], [['pretrained', 'scratch'], weights, 3.2e-3, 0.65]);
+    const lr = await readStudyResults(await study({ seeds: [44], arms: ['scratch'], lrScratch: 1e-3 }));
+    assert.throws(() => mergeStudies([s, p, lr]), (e: Error) => e.message.startsWith(`${lr.path}: trained with --lr-scratch 0.001, but ${s.path} with --lr-scratch 0.0128;`));
+  });
+
+  it('reads older studies as their re-run does (legacy defaults), and undefined metrics (null in JSON) as NaN', async () => {
+    const old = await study({ seeds: [43] });
+    const file = join(old, 'results.json');
+    const r = JSON.parse(readFileSync(file, 'utf8')) as { options: Record<string, unknown>; runs: { metrics: Record<string, unknown> }[] };
+    delete r.options.layerDecayPretrained; // recorded before --layer-decay-pretrained existed: 0.65
+    assert.equal(r.runs[0]!.metrics.iou, null);
+    writeFileSync(file, JSON.stringify(r));
+    const read = await readStudyResults(old);
+    assert.equal(read.results.options.layerDecayPretrained, 0.65);
+    assert.ok(Number.isNaN(read.results.runs[0]!.metrics.iou));
+    assert.ok(mergeStudies([await readStudyResults(await study({ seeds: [42] })), read]).complete);
+  });
+
   it('refuses other recipes, other splits, a run in two studies and other weights, naming the file', async () => {
     const a = await readStudyResults(await study({ seeds: [42] }));
     const lr = await readStudyResults(await study({ seeds: [43], lrPretrained: 1e-3 }));
@@ -106,6 +130,10 @@ describe('label-efficiency --merge', () => {
     await assert.rejects(mergeStudyFolders([a, bad], join(tmp, 'm1'), quiet), /results\.json: cannot read a study's results \(.*JSON/);
     const b = await study({ seeds: [43] });
     await assert.rejects(mergeStudyFolders([a, b], a, quiet), (e: Error) => e.message === `${a}: holds a study (options.json); write the merged results to another --out`);
+    // …and the other way round: a study is not started over merged results.
+    const merged = join(tmp, 'merged-here');
+    await mergeStudyFolders([a, b], merged, quiet);
+    await assert.rejects(labelEfficiency(options({ seeds: [44] }), merged, quiet, runner), (e: Error) => e.message === `${merged}: holds a results.json but no study (merged results?); choose another --out`);
     const file = join(tmp, 'file');
     writeFileSync(file, 'x');
     await assert.rejects(mergeStudyFolders([a, b], file, quiet), /--out is a file/);

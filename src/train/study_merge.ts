@@ -3,8 +3,9 @@
  * folder, on another machine, or after a study's run folders were lost, combined into one results.json.
  *
  * Only studies that trained every run the same way merge: task, model, head, decoder width, image size,
- * batch, budget, learning rates, layer decay, augmentation and class weighting must be equal, and each
- * ratio's plan (images, epochs, steps) too — which also catches a different training split. Data and weights
+ * batch, budget, augmentation and class weighting must be equal; an arm's learning rate and layer decay between
+ * the studies that ran that arm (a scratch-only study records the scratch recipe's defaults for the other); and
+ * each ratio's plan (images, epochs, steps) — which also catches a different training split. Data and weights
  * paths may differ (another machine); a weights file present at both paths must have the same bytes.
  * A run (arm × ratio × seed) may come from one study only. The merged study is complete when it holds
  * every run of the union of seeds × ratios × arms.
@@ -13,8 +14,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { identicalFiles } from '../checkpoint/identical.js';
-import type { Arm, Budget, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
-import { aggregate, ARMS, readJson, writeStudyResults } from './label_efficiency.js';
+import type { Arm, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
+import { aggregate, ARMS } from './label_efficiency.js';
+import { LEGACY_DEFAULTS, readJson, showOption, withNaN, writeStudyResults } from './study_io.js';
 import { checkOutFolder } from './run_state.js';
 
 /** One study to merge: where its results.json is, and what it holds. */
@@ -23,19 +25,11 @@ export interface StudyInput {
   readonly results: StudyResults;
 }
 
-/** Options that define how each run trained: they must agree between merged studies. */
-const RECIPE: readonly (keyof StudyOptions)[] = ['task', 'model', 'head', 'segChannels', 'imgSize', 'batchSize', 'budget', 'lrPretrained', 'lrScratch',
-  'layerDecayPretrained', 'augment', 'classWeights'];
+/** Options that define how every run trained: they must agree between merged studies. */
+const RECIPE: readonly (keyof StudyOptions)[] = ['task', 'model', 'head', 'segChannels', 'imgSize', 'batchSize', 'budget', 'augment', 'classWeights'];
 
-const FLAG: Readonly<Partial<Record<keyof StudyOptions, string>>> = {
-  task: '--task', model: '--model', head: '--head', segChannels: '--seg-channels', imgSize: '--img-size', batchSize: '--batch-size', lrPretrained: '--lr-pretrained',
-  lrScratch: '--lr-scratch', layerDecayPretrained: '--layer-decay-pretrained', augment: '--augment', classWeights: '--class-weights',
-};
-
-const show = (v: unknown): string => (v === undefined ? '(default)' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
-
-/** An option as the flag that sets it: `--epochs 30`, `--lr-pretrained 0.0032`. */
-const flag = (k: keyof StudyOptions, v: unknown): string => (k === 'budget' ? `--${(v as Budget).unit} ${(v as Budget).value}` : `${FLAG[k] ?? k} ${show(v)}`);
+/** Options of one arm's runs: compared only between studies that both ran that arm (the other arm's defaults differ). */
+const ARM_RECIPE: Readonly<Record<Arm, readonly (keyof StudyOptions)[]>> = { pretrained: ['lrPretrained', 'layerDecayPretrained'], scratch: ['lrScratch'] };
 
 /** A study folder (its results.json) or a results.json file; a damaged or foreign file is a one-line error naming it. */
 export async function readStudyResults(path: string): Promise<StudyInput> {
@@ -49,9 +43,9 @@ export async function readStudyResults(path: string): Promise<StudyInput> {
           : (r as StudyResults).runs.find((x) => typeof x?.name !== 'string' || typeof x.metrics !== 'object' || x.metrics === null) ? 'a run without name or metrics' : null;
   if (bad !== null) throw new Error(`${file}: not a label-efficiency study's results (${bad})`);
   const results = r as StudyResults;
-  // JSON has no NaN: the study wrote undefined metrics as null.
-  const runs = results.runs.map((x) => ({ ...x, metrics: Object.fromEntries(Object.entries(x.metrics).map(([k, v]) => [k, v ?? NaN])) }));
-  return { path: resolve(file), results: { ...results, runs } };
+  // Studies recorded before an option had its key ran with its legacy value (as a re-run of that study assumes).
+  const options = { ...LEGACY_DEFAULTS, ...results.options } as StudyOptions;
+  return { path: resolve(file), results: { ...results, options, runs: results.runs.map(withNaN) } };
 }
 
 const planKey = (p: RatioPlan): string => JSON.stringify([p.images, p.epochs, p.steps, p.warmupEpochs, p.valEvery]);
@@ -65,33 +59,45 @@ const runOrder = (a: RunResult, b: RunResult): number => a.seed - b.seed || a.ra
  */
 export function mergeStudies(inputs: readonly StudyInput[], log: (line: string) => void = () => undefined): StudyResults {
   if (inputs.length < 2) throw new Error('--merge needs at least two studies');
-  const [first, ...rest] = inputs as [StudyInput, ...StudyInput[]];
-  const o0 = first.results.options;
-  const plans = new Map<number, RatioPlan>(first.results.budget.ratios.map((p) => [p.ratio, p]));
-  const owner = new Map<string, string>(first.results.runs.map((x) => [x.name, first.path]));
-  for (const { path, results: r } of rest) {
-    const o = r.options;
-    for (const k of RECIPE) {
-      if (JSON.stringify(o[k]) !== JSON.stringify(o0[k])) {
-        throw new Error(`${path}: trained with ${flag(k, o[k])}, but ${first.path} with ${flag(k, o0[k])}; only studies of the same recipe merge`);
-      }
+  const first = inputs[0]!;
+  const differ = (k: keyof StudyOptions, a: StudyInput, b: StudyInput): void => {
+    const [va, vb] = [a.results.options[k], b.results.options[k]];
+    if (JSON.stringify(va) !== JSON.stringify(vb)) {
+      throw new Error(`${b.path}: trained with ${showOption(k, vb)}, but ${a.path} with ${showOption(k, va)}; only studies of the same recipe merge`);
     }
-    if (r.budget.steps !== first.results.budget.steps || r.budget.warmupSteps !== first.results.budget.warmupSteps) {
-      throw new Error(`${path}: ${r.budget.steps} steps per run, but ${first.path} ${first.results.budget.steps} (another training split?); only studies of the same recipe merge`);
+  };
+  // Each arm's recipe is checked against the first study that ran that arm, which also supplies it to the merged options.
+  const armSource = new Map<Arm, StudyInput>();
+  const plans = new Map<number, { readonly plan: RatioPlan; readonly path: string }>();
+  const owner = new Map<string, string>();
+  for (const input of inputs) {
+    const { path, results: r } = input;
+    const o = r.options;
+    if (input !== first) {
+      for (const k of RECIPE) differ(k, first, input);
+      if (r.budget.steps !== first.results.budget.steps || r.budget.warmupSteps !== first.results.budget.warmupSteps) {
+        throw new Error(`${path}: ${r.budget.steps} steps per run, but ${first.path} ${first.results.budget.steps} (another training split?); only studies of the same recipe merge`);
+      }
+      if (o.data !== first.results.options.data) log(`note: data paths differ (${first.results.options.data} in ${first.path}, ${o.data} in ${path}); the training splits agree in size`);
+    }
+    for (const arm of o.arms) {
+      const ref = armSource.get(arm);
+      if (!ref) {
+        armSource.set(arm, input);
+        continue;
+      }
+      for (const k of ARM_RECIPE[arm]) differ(k, ref, input);
+      const [wa, wb] = [ref.results.options.weights, o.weights];
+      if (arm === 'pretrained' && wa !== wb && wa !== null && wb !== null) {
+        if (!existsSync(wa) || !existsSync(wb)) log(`note: weights paths differ and cannot be compared here (${wa} in ${ref.path}, ${wb} in ${path})`);
+        else if (!identicalFiles(wa, wb)) throw new Error(`${path}: pretrained from ${wb}, which is not the same file as ${wa} (${ref.path})`);
+      }
     }
     for (const p of r.budget.ratios) {
       const q = plans.get(p.ratio);
-      if (q && planKey(q) !== planKey(p)) {
-        throw new Error(`${path}: at ratio ${p.ratio} ${p.images} images × ${p.epochs} epochs, but ${first.path} ${q.images} × ${q.epochs} (another training split?)`);
-      }
-      if (!q) plans.set(p.ratio, p);
-    }
-    if (o.data !== o0.data) log(`note: data paths differ (${o0.data} in ${first.path}, ${o.data} in ${path}); the training splits agree in size`);
-    if (o.weights !== o0.weights && o.weights !== null && o0.weights !== null) {
-      if (existsSync(o.weights) && existsSync(o0.weights)) {
-        if (!identicalFiles(o.weights, o0.weights)) throw new Error(`${path}: pretrained from ${o.weights}, which is not the same file as ${o0.weights} (${first.path})`);
-      } else {
-        log(`note: weights paths differ and cannot be compared here (${o0.weights} in ${first.path}, ${o.weights} in ${path})`);
+      if (!q) plans.set(p.ratio, { plan: p, path });
+      else if (planKey(q.plan) !== planKey(p)) {
+        throw new Error(`${path}: at ratio ${p.ratio} ${p.images} images × ${p.epochs} epochs, but ${q.path} ${q.plan.images} × ${q.plan.epochs} (another training split?)`);
       }
     }
     for (const x of r.runs) {
@@ -103,14 +109,20 @@ export function mergeStudies(inputs: readonly StudyInput[], log: (line: string) 
   const union = <T>(pick: (o: StudyOptions) => readonly T[]): T[] => [...new Set(inputs.flatMap((i) => pick(i.results.options)))];
   const seeds = union((o) => o.seeds).sort((a, b) => a - b);
   const ratios = union((o) => o.ratios).sort((a, b) => a - b);
-  const arms: Arm[] = ARMS.filter((a) => union((o) => o.arms).includes(a));
+  const arms: Arm[] = ARMS.filter((a) => armSource.has(a));
   const runs = inputs.flatMap((i) => i.results.runs).sort(runOrder);
   const have = new Set(runs.map((x) => `${x.arm}|${x.ratio}|${x.seed}`));
   const complete = seeds.every((s) => ratios.every((ratio) => arms.every((a) => have.has(`${a}|${ratio}|${s}`))));
-  const options: StudyOptions = { ...o0, seeds, ratios, arms };
+  const pre = armSource.get('pretrained')?.results.options;
+  const scr = armSource.get('scratch')?.results.options;
+  const options: StudyOptions = {
+    ...first.results.options, seeds, ratios, arms,
+    ...(pre ? { weights: pre.weights, lrPretrained: pre.lrPretrained, layerDecayPretrained: pre.layerDecayPretrained } : {}),
+    ...(scr ? { lrScratch: scr.lrScratch } : {}),
+  };
   return {
     options, metric: first.results.metric, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, x) => s + x.seconds, 0),
-    budget: { ...first.results.budget, ratios: ratios.map((r) => plans.get(r)).filter((p): p is RatioPlan => p !== undefined) },
+    budget: { ...first.results.budget, ratios: ratios.map((r) => plans.get(r)?.plan).filter((p): p is RatioPlan => p !== undefined) },
     mergedFrom: inputs.map((i) => i.path),
   };
 }
