@@ -16,9 +16,11 @@ const threads = (pool: SamplePool): Worker[] => (pool as unknown as { workers: W
 describe('SamplePool', () => {
   it('close() waits for the loads already running instead of terminating them mid-decode', async () => {
     const pool = new SamplePool({ size: 64, augment: false, workers: 2 });
-    const loads = [0, 1, 2, 3].map((i) => pool.cls(item, sampleRng(0, 0, i), i));
-    await pool.close();
-    const done = await Promise.allSettled(loads);
+    const loads = Promise.allSettled([0, 1, 2, 3].map((i) => pool.cls(item, sampleRng(0, 0, i), i)));
+    // A drain limit far above the default 5 s: on a loaded machine the workers alone can take seconds to start,
+    // and what is tested is that close() waits, not how long a load takes.
+    await pool.close(120_000);
+    const done = await loads;
     assert.deepEqual(done.map((d) => d.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     await assert.rejects(pool.cls(item, sampleRng(0, 0, 0), 0), /SamplePool: closed/);
   });
