@@ -5,7 +5,8 @@
  * stds over seeds): "beats" when the pretrained mean is higher by more than 2 SE (a clear win), "matches" when it
  * is at most 1 SE lower, "falls short" when it is lower by more. (The spread of single runs, √(s_p² + s_s²), would
  * call far larger gaps a match.) When only one arm has a std (the other ran one seed), both are assumed to
- * share it: SE = s·√(1/n_p + 1/n_s). With one seed per arm (no std) any shortfall falls short.
+ * share it: SE = s·√(1/n_p + 1/n_s). With one seed per arm (no std) nothing "beats" (a single run's lead
+ * says nothing about the spread): a mean at least as high "matches", any shortfall falls short.
  * The metric is the study's primary one (Dice, balanced accuracy), where higher is better.
  */
 import type { ArmRatioSummary } from '../train/label_efficiency.js';
@@ -37,7 +38,7 @@ export function standardError(p: Summary, s: Summary): number {
 export function verdict(p: Summary, s: Summary): Verdict {
   const diff = p.mean - s.mean;
   const se = standardError(p, s);
-  if (diff > 2 * se) return 'beats';
+  if (diff > 2 * se && (hasStd(p) || hasStd(s))) return 'beats';
   return diff >= -se ? 'matches' : 'falls short of';
 }
 
@@ -60,7 +61,7 @@ export function claimCheck(summary: readonly ArmRatioSummary[], metric: string):
   const head = `Pretrained at ${percent(at.ratio)} labels: ${label} ${meanStd(p, d)} vs scratch at ${percent(ref.ratio)}: ${meanStd(s, d)} → ${v === 'falls short of' ? 'falls short' : v}`;
   const seeds = p.n === s.n ? `${p.n} seed${p.n === 1 ? '' : 's'} per arm` : `${p.n} and ${s.n} seeds`;
   const se = standardError(p, s);
-  const rule = hasStd(p) || hasStd(s) ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE ${se.toFixed(d)}` : 'no std with one seed, so any shortfall falls short';
+  const rule = hasStd(p) || hasStd(s) ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE ${se.toFixed(d)}` : 'no std with one seed: at least as high matches, lower falls short';
   let why: string;
   if (!found) why = `pretraining falls short of scratch at ${percent(ref.ratio)} at every ratio tried`;
   else if (at.ratio < ref.ratio) why = `the fewest labels tried at which pretraining ${v} scratch with ${percent(ref.ratio)} — ${Number((ref.ratio / at.ratio).toPrecision(3))}× fewer labels`;
