@@ -294,7 +294,6 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   log(`label efficiency: ${specs.length} runs (${o.arms.join(', ')} × ratios ${o.ratios.join(', ')} × ${plural(o.seeds.length, 'seed')}), ` +
     `${budget.steps} optimizer steps each (${budget.ratios.map((p) => `${p.ratio}: ${p.images} images, ${plural(p.epochs, 'epoch')}`).join('; ')})`);
   const runs: RunResult[] = [];
-  let complete = true;
   // One handler for the whole study: a signal between runs, or while a run is scored, stops it too.
   const stop = new StopOnSignal('stopping after this step (a run in progress is saved; run the same command again to continue)', log);
   try {
@@ -308,8 +307,6 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       }
       if (stop.requested) {
         log(`stopped before ${spec.name}; run the same command again to continue`);
-        stop.stoppedEarly();
-        complete = false;
         break;
       }
       const { plan, finetune: f } = spec;
@@ -318,8 +315,6 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       const metrics = await runner(spec, log, stop);
       if (metrics === null) {
         log(`stopped during ${spec.name}; run the same command again to continue`);
-        stop.stoppedEarly();
-        complete = false;
         break;
       }
       const r: RunResult = {
@@ -333,14 +328,15 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       log(`${spec.name}: test ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${Math.round(r.seconds)} s)`);
       if (stop.requested && i + 1 < specs.length) {
         log(`stopped after ${spec.name}; run the same command again to continue`);
-        stop.stoppedEarly();
-        complete = false;
         break;
       }
     }
   } finally {
     stop.dispose();
   }
+  // The loop leaves early only when stopped: every run it did not reach is owed to the signal.
+  const complete = runs.length === specs.length;
+  if (!complete) stop.stoppedEarly();
   const results: StudyResults = {
     options: o, metric: PRIMARY_METRIC[o.task], budget, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, r) => s + r.seconds, 0),
   };
