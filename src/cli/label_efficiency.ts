@@ -1,5 +1,5 @@
 import { writeStudyReport } from '../report/write.js';
-import { meanStd, metricDigits, metricLabel, percent } from '../report/format.js';
+import { meanStd, metricDigits, metricLabel, missingRunsHint, percent } from '../report/format.js';
 import { claimCheck } from '../report/claim.js';
 import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
 import type { StudyResults } from '../train/label_efficiency.js';
@@ -131,6 +131,6 @@ async function report(results: StudyResults, out: string, io: Io): Promise<void>
       return `  ${percent(s.ratio).padStart(8)}  ${s.arm.padEnd(10)}  ${meanStd(v, metricDigits(m))}  (n ${v.n})`;
     }),
     claimCheck(results.summary, m).sentence,
-    `${results.complete ? '' : results.mergedFrom ? 'Incomplete (the merged studies lack some runs). ' : 'Incomplete (re-run the same command to continue). '}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
+    `${results.complete ? '' : `Incomplete (${results.runs.length} runs; ${missingRunsHint(results)}). `}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
   io.out(`${lines.join('\n')}\n`);
 }

@@ -32,3 +32,7 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
 
 /** Escape text for XML/HTML content and attribute values. */
 export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+
+/** How an incomplete study gets its missing runs: a study by running again, merged results only from their studies. */
+export const missingRunsHint = (r: { readonly mergedFrom?: readonly string[] }): string =>
+  (r.mergedFrom ? 'the merged studies lack the others' : 'run the same command again to continue');

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { ArmRatioSummary, StudyResults } from '../train/label_efficiency.js';
 import { layerDecayOf } from '../train/label_efficiency.js';
 import { claimCheck } from './claim.js';
-import { escapeXml as e, fixed, meanStd, metricDigits, metricLabel, percent } from './format.js';
+import { escapeXml as e, fixed, meanStd, metricDigits, metricLabel, missingRunsHint, percent } from './format.js';
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em}
@@ -85,7 +85,7 @@ export function reportHtml(r: StudyResults, svg: string, generated = new Date().
 <body>
 <h1>${e(title)}</h1>
 <p>Does pretraining buy label efficiency? Each arm is fine-tuned on nested label subsets (class-stratified for classification; both arms share each seed's subset) with the same number of optimizer steps, and its best checkpoint (by validation ${e(metricLabel(r.metric))}) is scored on the test split.</p>
-${r.complete ? '' : `<p class="warn">${e(`Incomplete: ${r.runs.length} runs finished so far; ${r.mergedFrom ? 'the merged studies lack the others' : 'run the same command again to continue'}.`)}</p>\n`}<p class="claim${claim.verdict === 'falls short of' || claim.verdict === null ? ' short' : ''}">${e(claim.sentence)}</p>
+${r.complete ? '' : `<p class="warn">${e(`Incomplete: ${r.runs.length} runs finished so far; ${missingRunsHint(r)}.`)}</p>\n`}<p class="claim${claim.verdict === 'falls short of' || claim.verdict === null ? ' short' : ''}">${e(claim.sentence)}</p>
 <h2>What was run</h2>
 ${what(r)}
 <h2>${e(`Test ${metricLabel(r.metric)} vs label ratio`)}</h2>
