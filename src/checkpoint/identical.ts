@@ -1,5 +1,6 @@
 // Recognising a checkpoint by its bytes rather than its path (a copy, a moved installation).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 
 const CHUNK = 4 << 20;
 
@@ -20,4 +21,11 @@ export function identicalFiles(a: string, b: string): boolean {
     closeSync(fa);
     closeSync(fb);
   }
+}
+
+/** SHA-256 of a file's bytes, as hex: a checkpoint's identity recorded beside its path. */
+export async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) h.update(chunk as Buffer);
+  return h.digest('hex');
 }

@@ -1,7 +1,8 @@
 // Label-efficiency study: budget rule, run plan, aggregation, and the resumable orchestration (fake runner, no training).
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunResult, Runner, RunSpec, StudyOptions, StudyResults } from './label_efficiency.js';
@@ -178,6 +179,21 @@ describe('labelEfficiency (fake runner)', () => {
     assert.deepEqual(r2.runs.filter((x) => x.seconds >= 1000).map((x) => x.name), ['pretrained-r1-s42']);
   });
 
+  it('a run that fails leaves the results of the runs before it in results.json, and rethrows', async () => {
+    const out = join(tmp, 'failing');
+    let n = 0;
+    const runner: Runner = async (spec) => {
+      if (++n === 3) throw new Error('run 3: loss is NaN');
+      return { dice: diceOf(spec) };
+    };
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), out, quiet, runner), /run 3: loss is NaN/);
+    const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+    assert.deepEqual([saved.complete, saved.runs.map((x) => x.name)], [false, ['pretrained-r0.5-s1', 'scratch-r0.5-s1']]);
+    const again = fakeRunner();
+    assert.ok((await labelEfficiency(options({ seeds: [1] }), out, quiet, again.runner)).complete);
+    assert.deepEqual(again.calls.map((c) => c.name), ['pretrained-r1-s1', 'scratch-r1-s1']);
+  });
+
   it('names a damaged test.json or options.json and says what to do', async () => {
     const out = join(tmp, 'damaged');
     await labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner);
@@ -211,10 +227,21 @@ describe('labelEfficiency (fake runner)', () => {
     assert.equal(moved.calls.length, 0);
     const other = join(tmp, 'other.safetensors');
     writeFileSync(other, 'other weights');
-    await assert.rejects(labelEfficiency(options({ seeds: [1], weights: other }), out, quiet, fakeRunner().runner), /run with --weights .*encoder\.safetensors, not --weights .*other\.safetensors/);
+    await assert.rejects(labelEfficiency(options({ seeds: [1], weights: other }), out, quiet, fakeRunner().runner),
+      /run with --weights .*encoder\.safetensors \(sha256 [0-9a-f]{12}…\), not --weights .*other\.safetensors \(sha256 [0-9a-f]{12}…\)/);
+    // Weights are known by content: other weights at the recorded path (a replaced bundled file) are refused too.
+    const recordedOpts = JSON.parse(readFileSync(join(out, 'options.json'), 'utf8')) as StudyOptions;
+    assert.equal(recordedOpts.weightsSha256, createHash('sha256').update(readFileSync(weights)).digest('hex'));
+    const replaced = join(tmp, 'replaced.safetensors');
+    copyFileSync(weights, replaced);
+    const atReplaced = join(tmp, 'study-replaced');
+    await labelEfficiency(options({ seeds: [1], weights: replaced }), atReplaced, quiet, fakeRunner().runner);
+    writeFileSync(replaced, 'new weights at the same path');
+    await assert.rejects(labelEfficiency(options({ seeds: [1], weights: replaced }), atReplaced, quiet, fakeRunner().runner),
+      /run with --weights .*replaced\.safetensors \(sha256 [0-9a-f]{12}…\), not --weights .*replaced\.safetensors \(sha256 /);
     await assert.rejects(labelEfficiency(options({ weights: null }), join(tmp, 'x'), quiet, fakeRunner().runner), /pretrained arm needs encoder weights/);
     await assert.rejects(labelEfficiency(options({ weights: join(tmp, 'missing.pth') }), join(tmp, 'y'), quiet, fakeRunner().runner), /missing\.pth: no such file/);
-    // Before any run has finished, new options replace the old ones (and the unfinished runs).
+    // Before any run has finished or saved progress, new options replace the old ones (and the leftover run folders).
     const early = join(tmp, 'early');
     await labelEfficiency(options({ seeds: [1] }), early, quiet, fakeRunner(1).runner);
     const lines: string[] = [];
@@ -222,12 +249,23 @@ describe('labelEfficiency (fake runner)', () => {
     await labelEfficiency(options({ seeds: [1], lrScratch: 0.02 }), early, (l) => lines.push(l), retry.runner);
     assert.equal(retry.calls.length, 4);
     assert.equal(retry.calls[1]!.finetune.lr, 0.02);
-    assert.ok(lines.some((l) => /no run had finished with the old options \(--lr-scratch 0\.0128, not --lr-scratch 0\.02\)/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /no run had made progress with the old options \(--lr-scratch 0\.0128, not --lr-scratch 0\.02\)/.test(l)), lines.join('\n'));
+    // An interrupted run with saved progress is never thrown away by other options: they are refused, naming it.
+    const saved = join(tmp, 'saved-progress');
+    await labelEfficiency(options({ seeds: [1] }), saved, quiet, fakeRunner(1).runner);
+    const state = join(saved, 'runs', 'pretrained-r0.5-s1', 'state.json');
+    mkdirSync(dirname(state), { recursive: true });
+    writeFileSync(state, '{}');
+    await assert.rejects(labelEfficiency(options({ seeds: [1], lrScratch: 0.02 }), saved, quiet, fakeRunner().runner),
+      (e: Error) => e instanceof StudyOptionsError && e.message.includes(`the interrupted run ${dirname(state)} was trained with --lr-scratch 0.0128, not --lr-scratch 0.02`) &&
+        e.message.endsWith(`delete ${join(saved, 'runs')})`));
+    assert.ok(existsSync(state));
     // A study recorded before --layer-decay-pretrained existed ran its pretrained arm at 0.65: that still matches.
     const legacy = join(tmp, 'legacy');
     await labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner);
     const recorded = JSON.parse(readFileSync(join(legacy, 'options.json'), 'utf8')) as Record<string, unknown>;
     delete recorded.layerDecayPretrained;
+    delete recorded.weightsSha256; // and before the weights' hash was recorded
     writeFileSync(join(legacy, 'options.json'), JSON.stringify(recorded));
     assert.equal((await labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner)).runs.length, 4);
     await assert.rejects(labelEfficiency(options({ seeds: [1], layerDecayPretrained: 1 }), legacy, quiet, fakeRunner().runner),

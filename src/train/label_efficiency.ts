@@ -13,10 +13,11 @@
  * Resumable at run granularity: OUT/runs/NAME/test.json marks a finished run (skipped when the study is
  * re-run); an interrupted run continues from its last finished epoch (finetune's --resume state).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
+import { fileSha256 } from '../checkpoint/identical.js';
 import type { ClsItem } from '../data/datasets/cls.js';
 import { scanClsDataset } from '../data/datasets/cls.js';
 import type { SegItem } from '../data/datasets/seg.js';
@@ -58,6 +59,8 @@ export interface StudyOptions {
   readonly data: string;
   /** Encoder checkpoint of the pretrained arm (null when only the scratch arm runs). */
   readonly weights: string | null;
+  /** SHA-256 of the weights file (the study's identity of its pretrained arm; absent in studies from before it was recorded). */
+  readonly weightsSha256?: string;
   readonly model: ModelName;
   readonly head?: SegHead;
   /** UPerNet decoder channels (seg; absent or 0: the backbone width). */
@@ -278,9 +281,11 @@ async function subsetSizes(o: StudyOptions): Promise<(ratio: number) => number> 
  * OUT/results.json. Finished runs are skipped; `runner` is injectable for tests.
  */
 export async function labelEfficiency(options: StudyOptions, out: string, log: (line: string) => void, runner: Runner = finetuneAndTest): Promise<StudyResults> {
-  const o: StudyOptions = { ...options, data: resolve(options.data), weights: options.weights === null ? null : resolve(options.weights) };
-  if (o.arms.includes('pretrained') && o.weights === null) throw new Error('the pretrained arm needs encoder weights');
-  if (o.weights !== null && !existsSync(o.weights)) throw new Error(`${o.weights}: no such file`);
+  const weights = options.weights === null ? null : resolve(options.weights);
+  if (options.arms.includes('pretrained') && weights === null) throw new Error('the pretrained arm needs encoder weights');
+  if (weights !== null && !statSync(weights, { throwIfNoEntry: false })?.isFile()) throw new Error(`${weights}: no such file`);
+  const { weightsSha256: _given, ...rest } = options;
+  const o: StudyOptions = { ...rest, data: resolve(options.data), weights, ...(weights === null ? {} : { weightsSha256: await fileSha256(weights) }) };
   await checkOutFolder(out);
   // Merged results (label-efficiency --merge) have no options.json: a study there would overwrite them.
   if (existsSync(join(out, 'results.json')) && !existsSync(join(out, 'options.json'))) {
@@ -296,6 +301,10 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   const runs: RunResult[] = [];
   // One handler for the whole study: a signal between runs, or while a run is scored, stops it too.
   const stop = new StopOnSignal('stopping after this step (a run in progress is saved; run the same command again to continue)', log);
+  const results = (): StudyResults => ({
+    options: o, metric: PRIMARY_METRIC[o.task], budget, complete: runs.length === specs.length, runs, summary: aggregate(runs),
+    seconds: runs.reduce((s, r) => s + r.seconds, 0),
+  });
   try {
     for (const [i, spec] of specs.entries()) {
       const done = join(spec.finetune.out, 'test.json');
@@ -331,15 +340,16 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
         break;
       }
     }
+  } catch (e) {
+    // A run that failed (NaN loss, a damaged image, a full disk) leaves the results of the runs before it written.
+    if (runs.length) await writeStudyResults(out, results()).catch(() => undefined);
+    throw e;
   } finally {
     stop.dispose();
   }
+  const r = results();
   // The loop leaves early only when stopped: every run it did not reach is owed to the signal.
-  const complete = runs.length === specs.length;
-  if (!complete) stop.stoppedEarly();
-  const results: StudyResults = {
-    options: o, metric: PRIMARY_METRIC[o.task], budget, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, r) => s + r.seconds, 0),
-  };
-  await writeStudyResults(out, results);
-  return results;
+  if (!r.complete) stop.stoppedEarly();
+  await writeStudyResults(out, r);
+  return r;
 }

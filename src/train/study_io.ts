@@ -3,11 +3,11 @@
  * OUT/runs/NAME/test.json (a finished run) and OUT/results.json. JSON has no NaN: undefined metrics are
  * written as null and read back as NaN. A damaged file is a one-line error naming it and what to do.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
-import { identicalFiles } from '../checkpoint/identical.js';
+import { fileSha256 } from '../checkpoint/identical.js';
 import type { Budget, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
 
 /** Options of an existing study folder differ from the ones given. */
@@ -33,17 +33,54 @@ export function showOption(key: string, v: unknown): string {
  */
 export const LEGACY_DEFAULTS: Readonly<Record<string, unknown>> = { layerDecayPretrained: 0.65 };
 
-/** Names of the runs in OUT/runs that have finished (a test.json). */
-async function finishedRuns(out: string): Promise<string[]> {
+/** Names of the run folders in OUT/runs holding `file` (test.json: finished; state.json: saved progress of an unfinished run). */
+async function runsWith(out: string, file: string): Promise<string[]> {
   const runs = join(out, 'runs');
   if (!existsSync(runs)) return [];
-  return (await readdir(runs)).filter((n) => existsSync(join(runs, n, 'test.json')));
+  return (await readdir(runs)).filter((n) => existsSync(join(runs, n, file)));
+}
+
+/** The pretrained arm's weights as a study records them: the path and (studies since the hash was added) its SHA-256. */
+export type WeightsRecord = Pick<StudyOptions, 'weights' | 'weightsSha256'>;
+
+/** The weights' identity: the recorded hash, or for older studies the hash of the file now at the recorded path (undefined if gone). */
+async function weightsId(o: WeightsRecord): Promise<string | undefined> {
+  if (o.weights === null) return undefined;
+  if (o.weightsSha256 !== undefined) return o.weightsSha256;
+  return statSync(o.weights, { throwIfNoEntry: false })?.isFile() ? fileSha256(o.weights) : undefined;
 }
 
 /**
- * Record the options in OUT/options.json, or check them against the recorded ones. While no run has
- * finished (e.g. the first attempt failed on a wrong --model) new options replace the old and the
- * unfinished run folders, which were trained with the old options, are removed.
+ * Whether two studies' pretrained arms start from the same weights, by content (a copy or a moved installation is
+ * the same; a file replaced at the same path is not): true or false, or undefined when it cannot be told here.
+ */
+export async function sameWeights(a: WeightsRecord, b: WeightsRecord): Promise<boolean | undefined> {
+  if (a.weights === null || b.weights === null) return a.weights === b.weights;
+  const [ia, ib] = [await weightsId(a), await weightsId(b)];
+  return ia !== undefined && ib !== undefined ? ia === ib : undefined;
+}
+
+/** The weights as flags, with the start of their hash when it is known: `--weights W (sha256 1a2b3c4d…)`. */
+export const showWeights = (w: WeightsRecord): string =>
+  `${showOption('weights', w.weights)}${w.weightsSha256 === undefined ? '' : ` (sha256 ${w.weightsSha256.slice(0, 12)}…)`}`;
+
+/** How the recorded options differ from the given ones (the first difference), or null. */
+async function difference(saved: Record<string, unknown>, now: StudyOptions): Promise<string | null> {
+  const same = await sameWeights(saved as WeightsRecord, now);
+  if (same === false || (same === undefined && saved.weights !== now.weights)) return `${showWeights(saved as WeightsRecord)}, not ${showWeights(now)}`;
+  const fresh = JSON.parse(JSON.stringify(now)) as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(saved), ...Object.keys(fresh)])) {
+    if (k === 'weights' || k === 'weightsSha256' || JSON.stringify(saved[k]) === JSON.stringify(fresh[k])) continue;
+    return `${showOption(k, saved[k])}, not ${showOption(k, fresh[k])}`;
+  }
+  return null;
+}
+
+/**
+ * Record the options in OUT/options.json, or check them against the recorded ones. The pretrained weights are
+ * compared by content (their SHA-256). While no run has finished and none has saved progress (e.g. the first
+ * attempt failed on a wrong --model) new options replace the old, and the leftover run folders are removed;
+ * otherwise other options are refused, so that nothing trained is lost.
  */
 export async function checkOptions(out: string, o: StudyOptions, log: (line: string) => void): Promise<void> {
   const path = join(out, 'options.json');
@@ -51,18 +88,18 @@ export async function checkOptions(out: string, o: StudyOptions, log: (line: str
   if (!existsSync(path)) return write();
   const recorded = await readJson(path, 'the study\'s options', 'restore it, or use another --out');
   if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) throw new Error(`${path}: not a study's options (restore it, or use another --out)`);
-  const saved = { ...LEGACY_DEFAULTS, ...(recorded as Record<string, unknown>) };
-  const now = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) {
-    if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;
-    // The same checkpoint at another path (a moved installation, a copy) is the same study.
-    if (k === 'weights' && typeof saved[k] === 'string' && typeof now[k] === 'string' && identicalFiles(saved[k], now[k])) continue;
-    const was = `${showOption(k, saved[k])}, not ${showOption(k, now[k])}`;
-    if ((await finishedRuns(out)).length) throw new StudyOptionsError(`${path}: this study was run with ${was} (re-run with the same options, or use another --out)`);
-    log(`${path}: no run had finished with the old options (${was}); starting over with the new ones`);
-    await rm(join(out, 'runs'), { recursive: true, force: true });
-    return write();
+  const was = await difference({ ...LEGACY_DEFAULTS, ...(recorded as Record<string, unknown>) }, o);
+  if (was === null) return;
+  const keep = 're-run with the same options, or use another --out';
+  if ((await runsWith(out, 'test.json')).length) throw new StudyOptionsError(`${path}: this study was run with ${was} (${keep})`);
+  const started = await runsWith(out, 'state.json');
+  if (started.length) {
+    throw new StudyOptionsError(`${path}: the interrupted run ${join(out, 'runs', started[0]!)} was trained with ${was} (${keep} to continue it; ` +
+      `to start over with the new options, delete ${join(out, 'runs')})`);
   }
+  log(`${path}: no run had made progress with the old options (${was}); starting over with the new ones`);
+  await rm(join(out, 'runs'), { recursive: true, force: true });
+  return write();
 }
 
 /** JSON with undefined metrics (NaN, ±Inf) as null. */

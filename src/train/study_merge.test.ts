@@ -51,31 +51,37 @@ describe('label-efficiency --merge', () => {
     assert.ok(Math.abs(merged.summary[0]!.metrics.dice!.mean - 0.955) < 1e-12);
     assert.deepEqual(merged.mergedFrom, [join(a, 'results.json'), join(b, 'results.json')]);
     assert.deepEqual(notes, []);
-    // A merge can be redone into the same folder (the inputs are read before anything is written).
+    // A merge can be redone into the same folder (the inputs are read before anything is written)…
     await mergeStudyFolders([a, b], out, quiet);
+    // …but not into one of its inputs; merging a merge records the studies it came from.
+    const c = await study({ seeds: [44] });
+    await assert.rejects(mergeStudyFolders([out, c], out, quiet), (e: Error) => e.message === `${out}: is one of the studies merged; write the merged results to another --out`);
+    const again = await mergeStudyFolders([out, c], join(tmp, 'merged-again'), quiet);
+    assert.deepEqual(again.mergedFrom, [join(a, 'results.json'), join(b, 'results.json'), join(c, 'results.json')]);
+    assert.deepEqual(again.options.seeds, [42, 43, 44]);
   });
 
   it('is incomplete when the union of seeds × ratios × arms lacks a run; other ratios and arms merge', async () => {
     const a = await study({ seeds: [42], ratios: [0.5, 1] });
     const b = await study({ seeds: [43], ratios: [1], arms: ['scratch'] });
-    const r = mergeStudies([await readStudyResults(a), await readStudyResults(b)]);
+    const r = await mergeStudies([await readStudyResults(a), await readStudyResults(b)]);
     assert.equal(r.complete, false);
     assert.deepEqual([r.options.seeds, r.options.ratios, r.options.arms], [[42, 43], [0.5, 1], ['pretrained', 'scratch']]);
     assert.deepEqual(r.runs.map((x) => x.name), ['pretrained-r0.5-s42', 'scratch-r0.5-s42', 'pretrained-r1-s42', 'scratch-r1-s42', 'scratch-r1-s43']);
     const c = await study({ seeds: [43], ratios: [0.5] });
     const d = await study({ seeds: [43], ratios: [1] });
-    assert.ok(mergeStudies([await readStudyResults(a), await readStudyResults(c), await readStudyResults(d)]).complete);
+    assert.ok((await mergeStudies([await readStudyResults(a), await readStudyResults(c), await readStudyResults(d)])).complete);
   });
 
   it("compares an arm's own options only between studies that ran that arm, and takes them from one that did", async () => {
     // As `usfm label-efficiency --arms scratch` records them: no weights, the scratch recipe's defaults for the pretrained arm.
     const s = await readStudyResults(await study({ seeds: [43], arms: ['scratch'], weights: null, lrPretrained: 1.28e-2, layerDecayPretrained: 1 }));
     const p = await readStudyResults(await study({ seeds: [43], arms: ['pretrained'] }));
-    const r = mergeStudies([s, p]);
+    const r = await mergeStudies([s, p]);
     assert.ok(r.complete);
     assert.deepEqual([r.options.arms, r.options.weights, r.options.lrPretrained, r.options.layerDecayPretrained], [['pretrained', 'scratch'], weights, 3.2e-3, 0.65]);
     const lr = await readStudyResults(await study({ seeds: [44], arms: ['scratch'], lrScratch: 1e-3 }));
-    assert.throws(() => mergeStudies([s, p, lr]), (e: Error) => e.message.startsWith(`${lr.path}: trained with --lr-scratch 0.001, but ${s.path} with --lr-scratch 0.0128;`));
+    await assert.rejects(mergeStudies([s, p, lr]), (e: Error) => e.message.startsWith(`${lr.path}: trained with --lr-scratch 0.001, but ${s.path} with --lr-scratch 0.0128;`));
   });
 
   it('reads older studies as their re-run does (legacy defaults), and undefined metrics (null in JSON) as NaN', async () => {
@@ -88,35 +94,43 @@ describe('label-efficiency --merge', () => {
     const read = await readStudyResults(old);
     assert.equal(read.results.options.layerDecayPretrained, 0.65);
     assert.ok(Number.isNaN(read.results.runs[0]!.metrics.iou));
-    assert.ok(mergeStudies([await readStudyResults(await study({ seeds: [42] })), read]).complete);
+    assert.ok((await mergeStudies([await readStudyResults(await study({ seeds: [42] })), read])).complete);
   });
 
   it('refuses other recipes, other splits, a run in two studies and other weights, naming the file', async () => {
     const a = await readStudyResults(await study({ seeds: [42] }));
     const lr = await readStudyResults(await study({ seeds: [43], lrPretrained: 1e-3 }));
-    assert.throws(() => mergeStudies([a, lr]), (e: Error) => e.message.startsWith(`${lr.path}: trained with --lr-pretrained 0.001, but ${a.path} with --lr-pretrained 0.0032;`));
+    await assert.rejects(mergeStudies([a, lr]), (e: Error) => e.message.startsWith(`${lr.path}: trained with --lr-pretrained 0.001, but ${a.path} with --lr-pretrained 0.0032;`));
     const budget = await readStudyResults(await study({ seeds: [43], budget: { unit: 'epochs', value: 20 } }));
-    assert.throws(() => mergeStudies([a, budget]), /trained with --epochs 20, but .* with --epochs 30;/);
+    await assert.rejects(mergeStudies([a, budget]), /trained with --epochs 20, but .* with --epochs 30;/);
     const images = { ...a.results.budget, ratios: a.results.budget.ratios.map((p) => ({ ...p, images: p.images + 1 })) };
     const split: typeof a = { path: '/x/results.json', results: { ...a.results, runs: [], budget: images } };
-    assert.throws(() => mergeStudies([a, split]), /^Error: \/x\/results\.json: at ratio 0\.5 21 images × 75 epochs, but .* 20 × 75 \(another training split\?\)$/);
+    await assert.rejects(mergeStudies([a, split]), /^Error: \/x\/results\.json: at ratio 0\.5 21 images × 75 epochs, but .* 20 × 75 \(another training split\?\)$/);
     const again = await readStudyResults(await study({ seeds: [42] }));
-    assert.throws(() => mergeStudies([a, again]), (e: Error) => e.message === `${again.path}: run pretrained-r0.5-s42 is also in ${a.path}; a run may come from one study only`);
+    await assert.rejects(mergeStudies([a, again]), (e: Error) => e.message === `${again.path}: run pretrained-r0.5-s42 is also in ${a.path}; a run may come from one study only`);
     const other = join(tmp, 'other.safetensors');
     writeFileSync(other, 'other bytes');
     const ow = await readStudyResults(await study({ seeds: [43], weights: other }));
-    assert.throws(() => mergeStudies([a, ow]), /other\.safetensors, which is not the same file as .*encoder\.safetensors/);
+    await assert.rejects(mergeStudies([a, ow]), /other\.safetensors \(sha256 [0-9a-f]{12}…\), which is not the same file as .*encoder\.safetensors \(sha256 [0-9a-f]{12}…\) in .*results\.json$/);
     const copy = join(tmp, 'copy.safetensors');
     writeFileSync(copy, readFileSync(weights));
     const cw = await readStudyResults(await study({ seeds: [43], weights: copy }));
-    assert.ok(mergeStudies([a, cw]).complete);
+    assert.ok((await mergeStudies([a, cw])).complete);
+    // Weights are known by their recorded hash: a study run elsewhere (paths not here) merges without a doubt.
     const notes: string[] = [];
-    const gone: typeof a = { ...cw, results: { ...cw.results, options: { ...cw.results.options, weights: '/elsewhere/encoder.safetensors', data: '/elsewhere/hc18' } } };
-    assert.ok(mergeStudies([a, gone], (l) => notes.push(l)).complete);
-    assert.equal(notes.length, 2);
-    assert.match(notes.join('\n'), /data paths differ .*\/elsewhere\/hc18/);
-    assert.match(notes.join('\n'), /weights paths differ and cannot be compared here/);
-    assert.throws(() => mergeStudies([a]), /at least two studies/);
+    const moved: typeof a = { ...cw, results: { ...cw.results, options: { ...cw.results.options, weights: '/elsewhere/encoder.safetensors', data: '/elsewhere/hc18' } } };
+    assert.ok((await mergeStudies([a, moved], (l) => notes.push(l))).complete);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0]!, /data paths differ .*\/elsewhere\/hc18/);
+    // An older study recorded no hash: with its weights path gone they cannot be compared (a note, not a refusal).
+    const { weightsSha256: _hash, ...noHash } = moved.results.options;
+    notes.length = 0;
+    assert.ok((await mergeStudies([a, { ...moved, results: { ...moved.results, options: noHash } }], (l) => notes.push(l))).complete);
+    assert.match(notes.join('\n'), /the weights cannot be compared here \(no hash recorded, and \/elsewhere\/encoder\.safetensors not found;/);
+    // Other weights at the same path (a replaced file) differ by hash.
+    const replaced: typeof a = { path: '/y/results.json', results: { ...a.results, runs: [], options: { ...a.results.options, weightsSha256: '0'.repeat(64) } } };
+    await assert.rejects(mergeStudies([a, replaced]), /^Error: \/y\/results\.json: pretrained from --weights .*encoder\.safetensors \(sha256 000000000000…\), which is not the same file as --weights .*encoder\.safetensors \(sha256 /);
+    await assert.rejects(mergeStudies([a]), /at least two studies/);
   });
 
   it('damaged inputs and an --out holding a study are one-line errors naming the file', async () => {

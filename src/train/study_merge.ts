@@ -6,17 +6,17 @@
  * batch, budget, augmentation and class weighting must be equal; an arm's learning rate and layer decay between
  * the studies that ran that arm (a scratch-only study records the scratch recipe's defaults for the other); and
  * each ratio's plan (images, epochs, steps) — which also catches a different training split. Data and weights
- * paths may differ (another machine); a weights file present at both paths must have the same bytes.
- * A run (arm × ratio × seed) may come from one study only. The merged study is complete when it holds
- * every run of the union of seeds × ratios × arms.
+ * paths may differ (another machine); the pretrained weights must be the same by content (their recorded SHA-256,
+ * or for older studies the file at the recorded path, when it is still there). A run (arm × ratio × seed) may come
+ * from one study only. The merged study is complete when it holds every run of the union of seeds × ratios × arms;
+ * it records the studies it came from (for an input that was itself a merge, the studies that one came from).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { identicalFiles } from '../checkpoint/identical.js';
 import type { Arm, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
 import { aggregate, ARMS } from './label_efficiency.js';
-import { LEGACY_DEFAULTS, readJson, showOption, withNaN, writeStudyResults } from './study_io.js';
+import { LEGACY_DEFAULTS, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
 import { checkOutFolder } from './run_state.js';
 
 /** One study to merge: where its results.json is, and what it holds. */
@@ -57,7 +57,7 @@ const runOrder = (a: RunResult, b: RunResult): number => a.seed - b.seed || a.ra
  * One study from several (see the file comment). Throws a one-line error naming the file that disagrees and how;
  * `log` gets notes on what could not be checked (paths that differ).
  */
-export function mergeStudies(inputs: readonly StudyInput[], log: (line: string) => void = () => undefined): StudyResults {
+export async function mergeStudies(inputs: readonly StudyInput[], log: (line: string) => void = () => undefined): Promise<StudyResults> {
   if (inputs.length < 2) throw new Error('--merge needs at least two studies');
   const first = inputs[0]!;
   const differ = (k: keyof StudyOptions, a: StudyInput, b: StudyInput): void => {
@@ -87,11 +87,10 @@ export function mergeStudies(inputs: readonly StudyInput[], log: (line: string) 
         continue;
       }
       for (const k of ARM_RECIPE[arm]) differ(k, ref, input);
-      const [wa, wb] = [ref.results.options.weights, o.weights];
-      if (arm === 'pretrained' && wa !== wb && wa !== null && wb !== null) {
-        if (!existsSync(wa) || !existsSync(wb)) log(`note: weights paths differ and cannot be compared here (${wa} in ${ref.path}, ${wb} in ${path})`);
-        else if (!identicalFiles(wa, wb)) throw new Error(`${path}: pretrained from ${wb}, which is not the same file as ${wa} (${ref.path})`);
-      }
+      if (arm !== 'pretrained') continue;
+      const same = await sameWeights(ref.results.options, o);
+      if (same === false) throw new Error(`${path}: pretrained from ${showWeights(o)}, which is not the same file as ${showWeights(ref.results.options)} in ${ref.path}`);
+      if (same === undefined) log(`note: the weights cannot be compared here (no hash recorded, and ${[ref.results.options.weights, o.weights].filter((w) => w === null || !existsSync(w)).join(', ')} not found; ${ref.path}, ${path})`);
     }
     for (const p of r.budget.ratios) {
       const q = plans.get(p.ratio);
@@ -118,18 +117,20 @@ export function mergeStudies(inputs: readonly StudyInput[], log: (line: string) 
   const options: StudyOptions = {
     ...first.results.options, seeds, ratios, arms,
     ...(pre ? { weights: pre.weights, lrPretrained: pre.lrPretrained, layerDecayPretrained: pre.layerDecayPretrained } : {}),
+    ...(pre?.weightsSha256 === undefined ? {} : { weightsSha256: pre.weightsSha256 }),
     ...(scr ? { lrScratch: scr.lrScratch } : {}),
   };
   return {
     options, metric: first.results.metric, complete, runs, summary: aggregate(runs), seconds: runs.reduce((s, x) => s + x.seconds, 0),
     budget: { ...first.results.budget, ratios: ratios.map((r) => plans.get(r)?.plan).filter((p): p is RatioPlan => p !== undefined) },
-    mergedFrom: inputs.map((i) => i.path),
+    mergedFrom: inputs.flatMap((i) => i.results.mergedFrom ?? [i.path]),
   };
 }
 
 /**
  * Read the studies at `paths` (folders or results.json files), merge them and write OUT/results.json. OUT may be
- * new or hold an earlier merge, never a study of its own (its next run would overwrite the merged results).
+ * new or hold an earlier merge, never a study of its own (its next run would overwrite the merged results) nor
+ * one of the inputs (the merge would replace it).
  */
 export async function mergeStudyFolders(paths: readonly string[], out: string, log: (line: string) => void): Promise<StudyResults> {
   await checkOutFolder(out);
@@ -137,7 +138,9 @@ export async function mergeStudyFolders(paths: readonly string[], out: string, l
   if (own !== undefined) throw new Error(`${out}: holds a study (${own}); write the merged results to another --out`);
   const inputs: StudyInput[] = [];
   for (const p of paths) inputs.push(await readStudyResults(p));
-  const merged = mergeStudies(inputs, log);
+  const target = resolve(out, 'results.json');
+  if (inputs.some((i) => i.path === target)) throw new Error(`${out}: is one of the studies merged; write the merged results to another --out`);
+  const merged = await mergeStudies(inputs, log);
   await mkdir(out, { recursive: true });
   await writeStudyResults(out, merged);
   return merged;
