@@ -1,6 +1,7 @@
 import { writeStudyReport } from '../report/write.js';
 import { meanStd, metricDigits, metricLabel, missingRunsHint, percent } from '../report/format.js';
 import { claimCheck } from '../report/claim.js';
+import { pairedGains, pairedLine } from '../report/paired.js';
 import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
 import type { StudyResults } from '../train/label_efficiency.js';
 import { ARMS, labelEfficiency } from '../train/label_efficiency.js';
@@ -130,6 +131,7 @@ async function report(results: StudyResults, out: string, io: Io): Promise<void>
       const v = s.metrics[m] ?? { mean: NaN, std: NaN, n: 0 };
       return `  ${percent(s.ratio).padStart(8)}  ${s.arm.padEnd(10)}  ${meanStd(v, metricDigits(m))}  (n ${v.n})`;
     }),
+    ...(results.options.arms.length === 2 && results.runs.length ? [pairedLine(pairedGains(results.runs, m), m)] : []),
     claimCheck(results.summary, m).sentence,
     `${results.complete ? '' : `Incomplete (${results.runs.length} runs; ${missingRunsHint(results)}). `}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
   io.out(`${lines.join('\n')}\n`);

@@ -3,16 +3,23 @@
  * matches or beats the scratch arm trained on the most labels (its largest ratio, normally 100 %).
  * The yardstick is the standard error of the difference of the two means, SE = √(s_p²/n_p + s_s²/n_s) (sample
  * stds over seeds): "beats" when the pretrained mean is higher by more than 2 SE (a clear win), "matches" when it
- * is at most 1 SE lower, "falls short" when it is lower by more. (The spread of single runs, √(s_p² + s_s²), would
- * call far larger gaps a match.) When only one arm has a std (the other ran one seed), both are assumed to
- * share it: SE = s·√(1/n_p + 1/n_s). With one seed per arm (no std) nothing "beats" (a single run's lead
- * says nothing about the spread): a mean at least as high "matches", any shortfall falls short.
- * The metric is the study's primary one (Dice, balanced accuracy), where higher is better.
+ * is at least as high, "is within 1 SE below" when it is lower by at most 1 SE — not distinguishable with these
+ * seeds, but not shown to match either, so it does not count for the claim — and "falls short of" when it is lower
+ * by more. (The spread of single runs, √(s_p² + s_s²), would call far larger gaps noise.) When only one arm has a
+ * std (the other ran one seed), both are assumed to share it: SE = s·√(1/n_p + 1/n_s). With one seed per arm (no
+ * std) nothing "beats" (a single run's lead says nothing about the spread): a mean at least as high "matches",
+ * any shortfall falls short. The metric is the study's primary one (Dice, balanced accuracy), where higher is better.
  */
 import type { ArmRatioSummary } from '../train/label_efficiency.js';
 import { meanStd, metricDigits, metricLabel, percent } from './format.js';
 
-export type Verdict = 'beats' | 'matches' | 'falls short of';
+export type Verdict = 'beats' | 'matches' | 'is within 1 SE below' | 'falls short of';
+
+/** The verdicts that demonstrate the claim. */
+const SHOWN: ReadonlySet<Verdict | null> = new Set<Verdict | null>(['beats', 'matches']);
+
+/** Whether a verdict demonstrates the claim ("beats" or "matches"). */
+export const demonstrates = (v: Verdict | null): boolean => SHOWN.has(v);
 
 export interface Claim {
   /** null when the check cannot be made (an arm or the metric is missing). */
@@ -39,7 +46,8 @@ export function verdict(p: Summary, s: Summary): Verdict {
   const diff = p.mean - s.mean;
   const se = standardError(p, s);
   if (diff > 2 * se && (hasStd(p) || hasStd(s))) return 'beats';
-  return diff >= -se ? 'matches' : 'falls short of';
+  if (diff >= 0) return 'matches';
+  return diff >= -se && se > 0 ? 'is within 1 SE below' : 'falls short of';
 }
 
 export function claimCheck(summary: readonly ArmRatioSummary[], metric: string): Claim {
@@ -54,17 +62,22 @@ export function claimCheck(summary: readonly ArmRatioSummary[], metric: string):
   const s = ref.metrics[metric]!;
   const label = metricLabel(metric);
   const d = metricDigits(metric);
-  const found = pre.find((r) => verdict(r.metrics[metric]!, s) !== 'falls short of');
+  const found = pre.find((r) => demonstrates(verdict(r.metrics[metric]!, s)));
   const at = found ?? pre[pre.length - 1]!;
   const p = at.metrics[metric]!;
   const v = verdict(p, s);
   const head = `Pretrained at ${percent(at.ratio)} labels: ${label} ${meanStd(p, d)} vs scratch at ${percent(ref.ratio)}: ${meanStd(s, d)} → ${v === 'falls short of' ? 'falls short' : v}`;
   const seeds = p.n === s.n ? `${p.n} seed${p.n === 1 ? '' : 's'} per arm` : `${p.n} and ${s.n} seeds`;
   const se = standardError(p, s);
-  const rule = hasStd(p) || hasStd(s) ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at most 1 lower; SE ${se.toFixed(d)}` : 'no std with one seed: at least as high matches, lower falls short';
+  const rule = hasStd(p) || hasStd(s)
+    ? `"beats" = higher by > 2 standard errors of the difference, "matches" = at least as high; SE ${se.toFixed(d)}`
+    : 'no std with one seed: at least as high matches, lower falls short';
   let why: string;
-  if (!found) why = `pretraining falls short of scratch at ${percent(ref.ratio)} at every ratio tried`;
+  if (!found) why = `pretraining does not match scratch at ${percent(ref.ratio)} at any ratio tried`;
   else if (at.ratio < ref.ratio) why = `the fewest labels tried at which pretraining ${v} scratch with ${percent(ref.ratio)} — ${Number((ref.ratio / at.ratio).toPrecision(3))}× fewer labels`;
   else why = `pretraining only ${v} scratch with the same labels`;
-  return { verdict: v, ratio: at.ratio, reference: ref.ratio, sentence: `${head} (${why}; ${seeds}; ${rule}).` };
+  // Fewer labels that came close: not evidence of matching, but worth saying (more seeds could tell).
+  const close = pre.filter((r) => r.ratio < at.ratio && verdict(r.metrics[metric]!, s) === 'is within 1 SE below')
+    .map((r) => `at ${percent(r.ratio)} ${meanStd(r.metrics[metric]!, d)} is within 1 SE below: not distinguishable with these seeds, nor shown to match`);
+  return { verdict: v, ratio: at.ratio, reference: ref.ratio, sentence: `${head} (${[why, ...close, seeds, rule].join('; ')}).` };
 }

@@ -23,9 +23,11 @@ describe('reportHtml', () => {
     assert.ok(!/<script|<link|<img|src=|@import|url\((?!#le-plot-area\))/i.test(html), 'no external assets or scripts');
     assert.match(html, /Pretrained at 20\u00a0% labels: Dice 0\.951 ± 0\.004 vs scratch at 100\u00a0%: 0\.948 ± 0\.006 → matches/);
     const tables = html.match(/<table>.*?<\/table>/gs) ?? [];
-    assert.equal(tables.length, 2);
+    assert.equal(tables.length, 3);
     assert.equal((tables[0]!.match(/<tr>/g) ?? []).length, 1 + 4); // header + 2 ratios × 2 arms
-    assert.equal((tables[1]!.match(/<tr>/g) ?? []).length, 1 + 12); // header + every run
+    // Paired by seed: at 20 % the differences are +0.147, +0.151, +0.155.
+    assert.match(tables[1]!, /<tr><td>20\u00a0%<\/td><td class="l">\+0\.151 ± 0\.002 \(SE\), ahead in 3 of 3 seeds<\/td><\/tr>/);
+    assert.equal((tables[2]!.match(/<tr>/g) ?? []).length, 1 + 12); // header + every run
     assert.match(tables[0]!, /<td>20\u00a0%<\/td><td class="l">pretrained<\/td><td>8<\/td><td>3<\/td><td>0\.951 ± 0\.004<\/td>/);
     assert.match(tables[0]!, /<td>\+0\.151<\/td>/); // Δ Dice vs scratch at 20 %
     assert.match(html, /5 optimizer steps per run \(1 epoch at 100\u00a0% labels\)/);

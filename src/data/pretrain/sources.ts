@@ -14,8 +14,8 @@
  *   layouts (`ROOT/{training_set,val_set,test_set}`, `ROOT/{train,val,test}`) contributes its
  *   training split only, and giving a held-out folder itself (or a folder directly inside one,
  *   as `val_set/image`) is an error. `splits: 'all'` reads every split.
- * - DICOM: each DICOM file is one item (`frame` unset) unless `countFrames` is given, which
- *   makes one item per frame (`frame` 0…n-1).
+ * - DICOM: one item per frame (`frame` 0…n-1), the count read from each file's header (or given
+ *   by `countFrames`); a cine contributes every frame.
  *
  * Items are sorted by path (code-unit order), then frame. A folder given twice, or inside
  * another given folder, is an error (its images would count twice). Symbolic links are
@@ -36,7 +36,7 @@ export interface PretrainItem {
   readonly path: string;
   /** Name of its source. */
   readonly source: string;
-  /** Frame index within a DICOM file (set only when `countFrames` expanded it). */
+  /** Frame index within a DICOM file (unset for PNG/JPEG). */
   readonly frame?: number;
 }
 
@@ -55,7 +55,7 @@ export interface ScanSourcesOptions {
   /** 'train' (default): skip validation/test split folders; 'all': read every split. */
   readonly splits?: 'train' | 'all';
   /**
-   * Frame count of a DICOM file; when given, each `.dcm` file becomes one item per frame.
+   * Frame count of a DICOM file (each DICOM file becomes one item per frame).
    * Default: the DICOM header's NumberOfFrames (the file is read once at scan time).
    */
   readonly countFrames?: (path: string) => Promise<number>;
@@ -124,10 +124,10 @@ function isInside(inner: string, outer: string): boolean {
   return inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
 }
 
-async function expandFrames(files: readonly string[], countFrames: ScanSourcesOptions['countFrames']): Promise<{ path: string; frame?: number }[]> {
+async function expandFrames(files: readonly string[], countFrames: (path: string) => Promise<number>): Promise<{ path: string; frame?: number }[]> {
   const out: { path: string; frame?: number }[] = [];
   for (const path of files) {
-    if (countFrames === undefined || !isDicomName(basename(path))) {
+    if (!isDicomName(basename(path))) {
       out.push({ path });
       continue;
     }
