@@ -1,6 +1,6 @@
 // `usfm pretrain` end to end on two small generated sources: outputs, official encoder layout, exact resume.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -86,6 +86,19 @@ describe('usfm pretrain', () => {
     // The run's wall-clock time goes on from the saved state: pretend the first session took 1000 s more.
     const saved = JSON.parse(readFileSync(join(b, 'state.json'), 'utf8')) as { seconds: number };
     writeFileSync(join(b, 'state.json'), JSON.stringify({ ...saved, seconds: saved.seconds + 1000 }));
+    // options.json keeps every objective setting, not only those given, so a later default cannot change a resumed run…
+    const opts = JSON.parse(readFileSync(join(b, 'options.json'), 'utf8')) as { objective: Record<string, unknown> };
+    assert.deepEqual(opts.objective, JSON.parse(JSON.stringify(objectiveOptions({ maskUnit: 16 }))));
+    // …and the checkpoint's record decides anyway: an options.json that says otherwise (as older ones, holding only the
+    // settings given, would after a default changed) still resumes the objective the run was trained with (checked below).
+    writeFileSync(join(b, 'options.json'), JSON.stringify({ ...opts, objective: { maskUnit: 16, fill: 'noise' } }));
+    // Other data than the run started on is refused (the interrupted epoch could not be replayed), naming the change.
+    const extra = join(tmp, 'heart', 'extra.png');
+    writeFileSync(extra, readFileSync(join(tmp, 'heart', '0.png')));
+    const changed = await cli(['pretrain', '--resume', b]);
+    rmSync(extra);
+    assert.equal(changed.code, 1);
+    assert.ok(changed.err.includes(`${b}: the data changed since this run started (heart: 2 images then, heart: 3 images now); resuming would not replay the same draws`), changed.err);
     const r2 = await cli(['pretrain', '--resume', b]);
     assert.equal(r2.code, 0, r2.err);
     const seconds = readFileSync(join(b, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { seconds: number }).seconds);
@@ -170,6 +183,16 @@ describe('usfm pretrain', () => {
     assert.match(r2.err, /no pretraining decoder in the checkpoint/);
   });
 
+  it('--freq-log and --outer-radius reach the objective, as recorded in options.json and the checkpoint', async () => {
+    const g = join(tmp, 'g');
+    const r = await cli([...args(g).filter((_, i, l) => !['--epochs', '--epoch-length'].includes(l[i]!) && !['--epochs', '--epoch-length'].includes(l[i - 1]!)),
+      '--epochs', '1', '--epoch-length', '4', '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01']);
+    assert.equal(r.code, 0, r.err);
+    const saved = (JSON.parse(readFileSync(join(g, 'options.json'), 'utf8')) as { objective: Record<string, unknown> }).objective;
+    const record = (JSON.parse((await readSafetensors(join(g, 'last.safetensors'))).metadata['usfm.pretrain']!) as { objective: Record<string, unknown> }).objective;
+    for (const o of [saved, record]) assert.deepEqual([o.freqLog, o.outerRadius, o.freqWeight], [false, 'inscribed', 0.01]);
+  });
+
   it('never writes over a run: a new run into a run folder, a file as --out, --resume of another command\'s folder', async () => {
     const a = join(tmp, 'a');
     const before = ['last.safetensors', 'metrics.jsonl', 'state.json', 'options.json'].map((f) => readFileSync(join(a, f)));
@@ -197,6 +220,8 @@ describe('usfm pretrain', () => {
     const bad = await cli([...args(join(tmp, 'c')), '--fill', 'blur']);
     assert.equal(bad.code, 2);
     assert.equal(bad.err, "usfm: --fill must be token, noise or mean, got 'blur'\n");
+    assert.equal((await cli([...args(join(tmp, 'c')), '--freq-log', 'yes'])).err, "usfm: --freq-log must be on or off, got 'yes'\n");
+    assert.equal((await cli([...args(join(tmp, 'c')), '--outer-radius', 'edge'])).err, "usfm: --outer-radius must be corner or inscribed, got 'edge'\n");
     const ratio = await cli([...args(join(tmp, 'c')), '--mask-ratio', '1.5']);
     assert.equal(ratio.code, 2);
     assert.equal(ratio.err, 'usfm: --mask-ratio must be in [0, 1], got 1.5\n');

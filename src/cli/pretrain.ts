@@ -14,11 +14,14 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
     [--grid-every 5] [--pth]
     [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill token|noise|mean] [--noise-std ${D.noiseStd}]
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
-    [--center-protect ${D.centerProtect}] [--lambda-freq ${D.freqWeight}] [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default 1,1,1)]
+    [--center-protect ${D.centerProtect}] [--outer-radius corner|inscribed] [--lambda-freq ${D.freqWeight}] [--freq-log on|off]
+    [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default 1,1,1)]
   Spatial-frequency dual masked image modeling (USFM's objective): each image is masked spatially (square
   units replaced by a learnt mask token, or filled with noise around its mean), in frequency (random
   band-stop rings of its centred DFT) or both; a SimMIM decoder reconstructs it; loss = L1 on masked
-  pixels + λ·L1 between log-amplitude spectra.
+  pixels + λ·L1 between log-amplitude spectra (--freq-log off: amplitude spectra, ≈ 100× larger at 224 px: lower
+  --lambda-freq with it). Rings run out to the spectrum's corner (--outer-radius inscribed: to min(H, W)/2, as the
+  official schedule, which never masks the corners).
   Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP and DICOM (every frame of a cine is an image)
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
@@ -34,7 +37,7 @@ const OBJECTIVE_FLAGS = {
 } as const satisfies Record<string, keyof PretrainObjectiveOptions>;
 
 const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'accum-steps', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
-  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', ...Object.keys(OBJECTIVE_FLAGS)];
+  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', 'outer-radius', 'freq-log', ...Object.keys(OBJECTIVE_FLAGS)];
 
 export async function pretrainCommand(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
@@ -55,6 +58,16 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
     const f = String(values.fill);
     if (f !== 'noise' && f !== 'mean' && f !== 'token') throw new UsageError(`--fill must be token, noise or mean, got '${f}'`);
     objective.fill = f as SpatialFill;
+  }
+  if (values['outer-radius'] !== undefined) {
+    const r = String(values['outer-radius']);
+    if (r !== 'corner' && r !== 'inscribed') throw new UsageError(`--outer-radius must be corner or inscribed, got '${r}'`);
+    objective.outerRadius = r;
+  }
+  if (values['freq-log'] !== undefined) {
+    const f = String(values['freq-log']);
+    if (f !== 'on' && f !== 'off') throw new UsageError(`--freq-log must be on or off, got '${f}'`);
+    objective.freqLog = f === 'on';
   }
   if (values.branch !== undefined) {
     const p = String(values.branch).split(',').map(Number);

@@ -27,6 +27,7 @@ import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
+import { checkSameSources, RECORD_KEY, savedRecord, trainingRecord } from './pretrain_record.js';
 import type { RunPosition } from './run_state.js';
 import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
@@ -95,10 +96,14 @@ export function readPretrainOptions(dir: string): Promise<PretrainOptions> {
  * layout), metrics.jsonl, resume state; every `gridEvery` epochs grids/epoch-NNN.png.
  */
 export async function pretrain(o: PretrainOptions, log: (line: string) => void): Promise<PretrainRecord[]> {
-  const objective = objectiveOptions(o.objective);
   if (!o.resume) await checkNewRunFolder(o.out);
+  const fromOptions = objectiveOptions(o.objective);
   const sources = await scanSources([...o.data], { splits: o.splits ?? 'train' });
   for (const line of describeSources(sources)) log(line);
+  // On --resume the run's own record decides (pretrain_record.ts): same data, and the objective it was trained with.
+  const saved = o.resume ? await savedRecord(o.out) : null;
+  if (saved) checkSameSources(o.out, saved.record, sources);
+  const objective = saved ? objectiveOptions(saved.record.objective) : fromOptions;
   const cfg: UsfmConfig = makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath, sharedRelPos: true });
   const specs = mimSpecs(cfg, objective);
   const rng = new Rng(o.seed);
@@ -154,13 +159,13 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     }
   } else {
     // Absolute paths: --resume works from any directory, and never silently on other data.
-    await saveRunOptions({ ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights) });
+    // Every objective setting, not only those given: a later default never changes what --resume continues.
+    await saveRunOptions({ ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights), objective });
   }
   const stop = StopOnSignal.forRun(o.out, log);
   // The training record every checkpoint carries: the objective, and what it learnt from (absolute folders, as the
   // run's options.json; each source's name and image count, which stay meaningful on another machine).
-  const record = { objective, data: sources.map((src) => src.root), sources: sources.map((src) => ({ name: src.name, images: src.items.length })), balance: o.balance };
-  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), 'usfm.pretrain': JSON.stringify(record) };
+  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), [RECORD_KEY]: JSON.stringify(trainingRecord(objective, sources, o.balance)) };
   const position = (epoch: number, batchesDone: number, epochSums?: Record<string, number>): Parameters<typeof saveRun>[3] =>
     ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock(), ...(epochSums ? { epochSums } : {}) });
   const records: PretrainRecord[] = [];

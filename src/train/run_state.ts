@@ -122,6 +122,11 @@ export async function saveRun(dir: string, ps: ParamSet, opt: AdamW, pos: RunPos
   for (const f of await readdir(join(dir, 'resume'))) if (!keep.has(f)) await rm(join(dir, 'resume', f), { force: true });
 }
 
+/** The parameter file of the run's saved position (it carries the checkpoint metadata given to saveRun). */
+export async function savedParamsFile(dir: string): Promise<string> {
+  return join(dir, PARAMS((await readPosition(dir)).globalStep));
+}
+
 /** Load what saveRun wrote (parameters into `ps`, state into `opt`); returns the position. */
 export async function loadRun(dir: string, ps: ParamSet, opt: AdamW): Promise<RunPosition> {
   const pos = await readPosition(dir);

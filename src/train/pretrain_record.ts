@@ -1,0 +1,53 @@
+/**
+ * The training record every pretraining checkpoint carries (safetensors metadata `usfm.pretrain`): the resolved
+ * objective, the absolute source folders, each source's name and image count, and the sampling balance. On
+ * `--resume` it is the authority on what the run was doing: the objective comes from it (a run recorded before
+ * options.json kept every objective setting is not switched to today's defaults), and the data must still be
+ * what it was (an interrupted epoch is replayed by skipping the batches already done, which only holds for the
+ * same images).
+ */
+import { join } from 'node:path';
+import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
+import type { Balance } from '../data/pretrain/sampler.js';
+import type { PretrainSource } from '../data/pretrain/sources.js';
+import type { PretrainObjectiveOptions } from '../pretrain/options.js';
+import { savedParamsFile } from './run_state.js';
+
+export const RECORD_KEY = 'usfm.pretrain';
+
+export interface PretrainRecordMeta {
+  readonly objective: PretrainObjectiveOptions;
+  /** Absolute source folders. */
+  readonly data: readonly string[];
+  readonly sources?: readonly { readonly name: string; readonly images: number }[];
+  readonly balance: Balance;
+}
+
+export function trainingRecord(objective: PretrainObjectiveOptions, sources: readonly PretrainSource[], balance: Balance): PretrainRecordMeta {
+  return { objective, data: sources.map((s) => s.root), sources: sources.map((s) => ({ name: s.name, images: s.items.length })), balance };
+}
+
+/** The record in the resume checkpoint of the run in `dir`, or null when it has none (or does not parse). */
+export async function savedRecord(dir: string): Promise<{ readonly file: string; readonly record: PretrainRecordMeta } | null> {
+  const file = await savedParamsFile(dir);
+  const raw = (await readSafetensorsHeader(file)).metadata[RECORD_KEY];
+  if (raw === undefined) return null;
+  try {
+    const record = JSON.parse(raw) as PretrainRecordMeta;
+    return typeof record.objective === 'object' && record.objective !== null ? { file, record } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Throws, naming the run and the first difference, when the sources scanned now are not the ones the run was trained on. */
+export function checkSameSources(dir: string, saved: PretrainRecordMeta, now: readonly PretrainSource[]): void {
+  if (!saved.sources) return;
+  const was = saved.sources.map((s) => `${s.name}: ${s.images} images`);
+  const is = now.map((s) => `${s.name}: ${s.items.length} images`);
+  const i = was.findIndex((w, k) => w !== is[k]);
+  if (i < 0 && was.length === is.length) return;
+  const diff = i < 0 ? `now also ${is[was.length]}` : `${was[i]} then, ${is[i] ?? 'missing'} now`;
+  throw new Error(`${dir}: the data changed since this run started (${diff}); resuming would not replay the same draws — ` +
+    `restore the folders as they were, or start a new run with --weights ${join(dir, 'last.safetensors')}`);
+}
