@@ -65,11 +65,11 @@ test('convert --half stores float16 at half the size; embeddings stay close', as
   assert.ok(x.some((v, i) => v !== y[i]), 'the half file really is rounded');
   const f = await readSafetensors(full);
   // A pretraining run's record (objective, data, epoch, step) survives conversion; a task head's does not apply.
-  const record = { 'usfm.pretrain': '{"objective":{"fill":"token"}}', 'usfm.epoch': '45', 'usfm.step': '5760' };
+  const record = { 'usfm.pretrain': '{"objective":{"fill":"token"}}', 'usfm.epoch': '45', 'usfm.step': '5760', 'usfm.loss': '{"loss":1.04}' };
   await writeSafetensors(join(tmp, 'run-encoder.safetensors'), f.tensors, { ...f.metadata, ...record, 'usfm.task': '{"task":"cls"}' });
   assert.equal((await run('convert', join(tmp, 'run-encoder.safetensors'), join(tmp, 'run-half.safetensors'), '--half')).code, 0);
   const kept = (await readSafetensors(join(tmp, 'run-half.safetensors'))).metadata;
-  assert.deepEqual([kept['usfm.pretrain'], kept['usfm.epoch'], kept['usfm.step'], kept['usfm.task']], [...Object.values(record), undefined]);
+  assert.deepEqual([kept['usfm.pretrain'], kept['usfm.epoch'], kept['usfm.step'], kept['usfm.loss'], kept['usfm.task']], [...Object.values(record), undefined]);
   const huge = new Map(f.tensors);
   huge.set('cls_token', { ...f.tensors.get('cls_token')!, data: new Float32Array(f.tensors.get('cls_token')!.data.length).fill(1e6) });
   await writeSafetensors(join(tmp, 'huge.safetensors'), huge, f.metadata);

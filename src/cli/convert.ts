@@ -13,8 +13,8 @@ export const convertHelp = `usfm convert IN.pth OUT.safetensors [--img-size S] [
   pretraining run's encoder.safetensors, its training record: objective, data, epoch, step).
   --half stores float16 (half the size; loading converts back to float32).`;
 
-/** A pretraining run's record in its encoder checkpoint (objective, data, epoch, step): kept by convert. */
-const TRAINING_RECORD = ['usfm.pretrain', 'usfm.epoch', 'usfm.step'] as const;
+/** A pretraining run's record in its encoder checkpoint (objective, data, schedule, epoch, step, losses): kept by convert. */
+const TRAINING_RECORD = ['usfm.pretrain', 'usfm.epoch', 'usfm.step', 'usfm.loss'] as const;
 
 async function trainingRecord(src: string): Promise<Record<string, string>> {
   if ((await sniffCheckpoint(src)) !== 'safetensors') return {};

@@ -55,6 +55,14 @@ describe('usfm pretrain', () => {
     const record = JSON.parse((await readSafetensors(join(out, 'encoder.safetensors'))).metadata['usfm.pretrain']!) as Record<string, unknown>;
     assert.deepEqual([record.data, record.sources, record.balance], [[join(tmp, 'liver'), join(tmp, 'heart')], [{ name: 'liver', images: 6 }, { name: 'heart', images: 2 }], 'source']);
     assert.equal((record.objective as { fill: string }).fill, 'token');
+    // …and how it trained (a checkpoint alone says how it was made), with the epoch's losses beside it.
+    assert.deepEqual(record.schedule, {
+      model: 'vit-t', imgSize: 32, epochs: 2, epochLength: 8, batchSize: 4, accumSteps: 1, lr: 2e-2, weightDecay: 0.05, warmupEpochs: 1, clipNorm: 5,
+      dropPath: 0.1, seed: 42, weights: null,
+    });
+    const lastEpoch = lines[lines.length - 1]!;
+    const loss = JSON.parse((await readSafetensors(join(out, 'encoder.safetensors'))).metadata['usfm.loss']!) as Record<string, number>;
+    assert.deepEqual(loss, { loss: lastEpoch.loss, lSpa: lastEpoch.lSpa, lFreq: lastEpoch.lFreq });
   });
 
   it('exports the encoder in the official layout, usable as --weights', async () => {

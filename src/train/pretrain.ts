@@ -27,7 +27,7 @@ import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
 import { PreviewGrid } from './pretrain_preview.js';
-import { checkSameSources, RECORD_KEY, savedRecord, trainingRecord } from './pretrain_record.js';
+import { checkSameSources, LOSS_KEY, RECORD_KEY, savedRecord, trainingRecord } from './pretrain_record.js';
 import type { RunPosition } from './run_state.js';
 import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRunOptions } from './run_state.js';
 import { cosineWithWarmup } from './schedule.js';
@@ -165,7 +165,12 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const stop = StopOnSignal.forRun(o.out, log);
   // The training record every checkpoint carries: the objective, and what it learnt from (absolute folders, as the
   // run's options.json; each source's name and image count, which stay meaningful on another machine).
-  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), [RECORD_KEY]: JSON.stringify(trainingRecord(objective, sources, o.balance)) };
+  const schedule = {
+    model: o.model, imgSize: o.imgSize, epochs: o.epochs, epochLength: o.epochLength, batchSize: o.batchSize, accumSteps: accum, lr: o.lr,
+    weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, clipNorm: o.clipNorm, dropPath: o.dropPath, seed: o.seed,
+    weights: o.weights === null ? null : resolve(o.weights),
+  };
+  const meta = { [CONFIG_KEY]: JSON.stringify(cfg), [RECORD_KEY]: JSON.stringify(trainingRecord(objective, sources, o.balance, schedule)) };
   const position = (epoch: number, batchesDone: number, epochSums?: Record<string, number>): Parameters<typeof saveRun>[3] =>
     ({ epoch, batchesDone, globalStep, bestScore: 0, rng: dpRng.state, rngs: { masker: masker.rngState }, seconds: clock(), ...(epochSums ? { epochSums } : {}) });
   const records: PretrainRecord[] = [];
@@ -214,7 +219,9 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         imagesPerSecond: seen / epochSeconds(),
       };
       const snap = ps.snapshot();
-      const epochMeta = { ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep) };
+      const epochMeta = {
+        ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep), [LOSS_KEY]: JSON.stringify({ loss: stats.loss, lSpa: stats.lSpa, lFreq: stats.lFreq }),
+      };
       await writeSafetensors(join(o.out, 'last.safetensors'), snap, epochMeta);
       await writeEncoderSafetensors(join(o.out, 'encoder.safetensors'), snap, cfg, epochMeta);
       if (o.pth) await writePth(join(o.out, 'encoder.pth'), officialEncoderState(snap, cfg));

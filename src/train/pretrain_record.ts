@@ -1,6 +1,8 @@
 /**
  * The training record every pretraining checkpoint carries (safetensors metadata `usfm.pretrain`): the resolved
- * objective, the absolute source folders, each source's name and image count, and the sampling balance. On
+ * objective, the absolute source folders, each source's name and image count, the sampling balance and the
+ * schedule (model, size, epochs, batch, lr, seed, starting weights…), so a checkpoint alone says how it was made;
+ * the epoch's losses go beside it (`usfm.loss`). On
  * `--resume` it is the authority on what the run was doing: the objective comes from it (a run recorded before
  * options.json kept every objective setting is not switched to today's defaults), and the data must still be
  * what it was (an interrupted epoch is replayed by skipping the batches already done, which only holds for the
@@ -15,16 +17,39 @@ import { savedParamsFile } from './run_state.js';
 
 export const RECORD_KEY = 'usfm.pretrain';
 
+/** The epoch's mean losses at a checkpoint (JSON): loss, lSpa, lFreq. */
+export const LOSS_KEY = 'usfm.loss';
+
+/** How the run trains, as given (absolute starting-weights path, or null from random init). */
+export interface PretrainSchedule {
+  readonly model: string;
+  readonly imgSize: number;
+  readonly epochs: number;
+  /** Draws per epoch; 0 = the number of images. */
+  readonly epochLength: number;
+  readonly batchSize: number;
+  readonly accumSteps: number;
+  /** Base lr at batch 512. */
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly warmupEpochs: number;
+  readonly clipNorm: number;
+  readonly dropPath: number;
+  readonly seed: number;
+  readonly weights: string | null;
+}
+
 export interface PretrainRecordMeta {
   readonly objective: PretrainObjectiveOptions;
   /** Absolute source folders. */
   readonly data: readonly string[];
   readonly sources?: readonly { readonly name: string; readonly images: number }[];
   readonly balance: Balance;
+  readonly schedule?: PretrainSchedule;
 }
 
-export function trainingRecord(objective: PretrainObjectiveOptions, sources: readonly PretrainSource[], balance: Balance): PretrainRecordMeta {
-  return { objective, data: sources.map((s) => s.root), sources: sources.map((s) => ({ name: s.name, images: s.items.length })), balance };
+export function trainingRecord(objective: PretrainObjectiveOptions, sources: readonly PretrainSource[], balance: Balance, schedule: PretrainSchedule): PretrainRecordMeta {
+  return { objective, data: sources.map((s) => s.root), sources: sources.map((s) => ({ name: s.name, images: s.items.length })), balance, schedule };
 }
 
 /** The record in the resume checkpoint of the run in `dir`, or null when it has none (or does not parse). */
