@@ -191,14 +191,39 @@ describe('usfm pretrain', () => {
     assert.match(r2.err, /no pretraining decoder in the checkpoint/);
   });
 
-  it('--freq-log and --outer-radius reach the objective, as recorded in options.json and the checkpoint', async () => {
+  it('--freq-log and --outer-radius reach the objective; --val-data measures it on held-out images every epoch', async () => {
+    const val = join(tmp, 'val');
+    mkdirSync(val, { recursive: true });
+    for (const [i, src] of [['a', 'liver/0.png'], ['b', 'heart/0.png'], ['c', 'liver/2.png']] as const) {
+      // Other images than the training ones (a flipped copy), so the overlap check lets them through.
+      await sharp(join(tmp, src)).flop().toFile(join(val, `${i}.png`));
+    }
     const g = join(tmp, 'g');
-    const r = await cli([...args(g).filter((_, i, l) => !['--epochs', '--epoch-length'].includes(l[i]!) && !['--epochs', '--epoch-length'].includes(l[i - 1]!)),
-      '--epochs', '1', '--epoch-length', '4', '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01']);
+    const short = (out: string): string[] => [...args(out).filter((_, i, l) => !['--epochs', '--epoch-length'].includes(l[i]!) && !['--epochs', '--epoch-length'].includes(l[i - 1]!)),
+      '--epochs', '2', '--epoch-length', '4'];
+    const r = await cli([...short(g), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2']);
     assert.equal(r.code, 0, r.err);
     const saved = (JSON.parse(readFileSync(join(g, 'options.json'), 'utf8')) as { objective: Record<string, unknown> }).objective;
     const record = (JSON.parse((await readSafetensors(join(g, 'last.safetensors'))).metadata['usfm.pretrain']!) as { objective: Record<string, unknown> }).objective;
     for (const o of [saved, record]) assert.deepEqual([o.freqLog, o.outerRadius, o.freqWeight], [false, 'inscribed', 0.01]);
+    assert.match(r.err, new RegExp(`held-out: 2 images from ${val}`));
+    const epochs = readFileSync(join(g, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    for (const e of epochs) {
+      assert.ok(Number.isFinite(e.valLoss) && e.valLoss! > 0 && Math.abs(e.valLoss! - (e.valLSpa! + 0.01 * e.valLFreq!)) < 1e-4, JSON.stringify(e));
+    }
+    assert.notEqual(epochs[0]!.valLoss, epochs[1]!.valLoss, 'the model changed between epochs');
+    const loss = JSON.parse((await readSafetensors(join(g, 'encoder.safetensors'))).metadata['usfm.loss']!) as Record<string, number>;
+    assert.equal(loss.valLoss, epochs[1]!.valLoss);
+    // The same weights, the same held-out images: the same loss (fixed masks), whatever run measures it.
+    const h = join(tmp, 'h');
+    assert.equal((await cli([...short(h), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2'])).code, 0);
+    assert.deepEqual(readFileSync(join(h, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as Record<string, number>).valLoss), epochs.map((e) => e.valLoss));
+    // A held-out folder that overlaps the training data is refused, naming the image.
+    const clash = await cli([...short(join(tmp, 'clash')), '--val-data', join(tmp, 'heart')]);
+    assert.equal(clash.code, 1);
+    assert.ok(clash.err.endsWith(`\nusfm: ${join(tmp, 'heart', '0.png')}: is a training image too; held-out images (--val-data) must not be in --data\n`), clash.err);
+    assert.ok(!existsSync(join(tmp, 'clash')), 'refused before anything is written');
+    assert.equal((await cli([...short(join(tmp, 'x')), '--val-images', '3'])).err, 'usfm: --val-images needs --val-data\n');
   });
 
   it('never writes over a run: a new run into a run folder, a file as --out, --resume of another command\'s folder', async () => {

@@ -11,7 +11,7 @@ const D = DEFAULT_OBJECTIVE;
 export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm pretrain --resume RUN_DIR
     [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--accum-steps 1] [--lr 2e-2] [--weight-decay 0.05]
     [--warmup-epochs 5] [--clip 5] [--drop-path 0.1] [--balance source|none] [--splits train|all] [--epoch-length N] [--seed 42]
-    [--grid-every 5] [--pth]
+    [--grid-every 5] [--pth] [--val-data DIR[,DIR…]] [--val-images 128]
     [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill token|noise|mean] [--noise-std ${D.noiseStd}]
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
     [--center-protect ${D.centerProtect}] [--outer-radius corner|inscribed] [--lambda-freq ${D.freqWeight}] [--freq-log on|off]
@@ -26,6 +26,9 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
   decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
+  --val-data: held-out folders (e.g. the val splits; never in --data): after every epoch the objective's loss on up to
+  --val-images of their images (taken in turn from each folder; whole images, masks fixed for the run) goes to the log and
+  metrics.jsonl (valLoss, valLSpa, valLFreq), to see whether the encoder still learns what carries over to new scans.
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512); the default suits short CPU runs
   (SimMIM's 1e-4 assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint (exit 130 / 143); --resume continues exactly.
   --weights starts a new run (fresh schedule) from an encoder checkpoint; given a run's last.safetensors it
@@ -37,7 +40,8 @@ const OBJECTIVE_FLAGS = {
 } as const satisfies Record<string, keyof PretrainObjectiveOptions>;
 
 const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'accum-steps', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
-  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', 'outer-radius', 'freq-log', ...Object.keys(OBJECTIVE_FLAGS)];
+  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', 'outer-radius', 'freq-log', 'val-data', 'val-images',
+  ...Object.keys(OBJECTIVE_FLAGS)];
 
 export async function pretrainCommand(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
@@ -91,6 +95,9 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
   const weights = str(values.weights, 'weights', 'none');
   const data = str(values.data, 'data').split(',').filter((d) => d !== '');
   if (!data.length) throw new UsageError('--data needs at least one folder');
+  const valData = values['val-data'] === undefined ? [] : str(values['val-data'], 'val-data').split(',').filter((d) => d !== '');
+  if (values['val-data'] !== undefined && !valData.length) throw new UsageError('--val-data needs at least one folder');
+  if (values['val-images'] !== undefined && !valData.length) throw new UsageError('--val-images needs --val-data');
   await run({
     data, model: modelName(values.model, 'vit-t')!, out: str(values.out, 'out'), weights: weights === 'none' ? null : weights,
     imgSize: size[0], epochs, batchSize: int(values['batch-size'], 'batch-size', 8),
@@ -100,5 +107,6 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
     epochLength: values['epoch-length'] === undefined ? 0 : int(values['epoch-length'], 'epoch-length', 0),
     seed: int(values.seed, 'seed', 42, 0), gridEvery: values['grid-every'] === undefined ? 5 : int(values['grid-every'], 'grid-every', 0, 0),
     pth: values.pth === true, objective,
+    ...(valData.length ? { valData, valImages: int(values['val-images'], 'val-images', 128) } : {}),
   }, progressLog(io));
 }

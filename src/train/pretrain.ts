@@ -26,6 +26,7 @@ import { dropPathMasks, dropPathRates } from './drop_path.js';
 import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
+import { HeldOutLoss, heldOutItems } from './pretrain_heldout.js';
 import { PreviewGrid } from './pretrain_preview.js';
 import { checkSameSources, LOSS_KEY, RECORD_KEY, savedRecord, trainingRecord } from './pretrain_record.js';
 import type { RunPosition } from './run_state.js';
@@ -68,6 +69,10 @@ export interface PretrainOptions {
   readonly gridEvery: number;
   /** Also write the encoder as a `.pth` the official PyTorch code loads. */
   readonly pth: boolean;
+  /** Held-out image folders (any split): the objective's loss on them is measured after every epoch. */
+  readonly valData?: readonly string[];
+  /** At most this many held-out images, taken in turn from each folder (default 128). */
+  readonly valImages?: number;
   /** Objective settings that differ from DEFAULT_OBJECTIVE. */
   readonly objective: Partial<PretrainObjectiveOptions>;
   readonly resume?: boolean;
@@ -80,6 +85,10 @@ export interface PretrainRecord {
   readonly lFreq: number;
   readonly lr: number;
   readonly imagesPerSecond: number;
+  /** The objective on the held-out images (--val-data), fixed masks, after the epoch. */
+  readonly valLoss?: number;
+  readonly valLSpa?: number;
+  readonly valLFreq?: number;
   /** Wall-clock seconds of the run at the end of this epoch (checkpoints and grid included), over all its sessions. */
   readonly seconds: number;
 }
@@ -104,6 +113,8 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const saved = o.resume ? await savedRecord(o.out) : null;
   if (saved) checkSameSources(o.out, saved.record, sources);
   const objective = saved ? objectiveOptions(saved.record.objective) : fromOptions;
+  const held = o.valData?.length ? heldOutItems(await scanSources([...o.valData], { splits: 'all' }), sources, o.valImages ?? 128) : [];
+  if (held.length) log(`held-out: ${held.length} images from ${o.valData!.join(', ')} (the objective's loss on them after every epoch)`);
   const cfg: UsfmConfig = makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath, sharedRelPos: true });
   const specs = mimSpecs(cfg, objective);
   const rng = new Rng(o.seed);
@@ -137,6 +148,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   for (let k = 0; previewItems.length < 4 && sources.some((s) => k < s.items.length); k++) {
     for (const s of sources) if (previewItems.length < 4 && k < s.items.length) previewItems.push(s.items[k]!);
   }
+  const heldOut = held.length ? new HeldOutLoss(cfg, objective, held, o.batchSize, o.seed + 2) : null;
   const preview = o.gridEvery > 0
     ? new PreviewGrid(cfg, objective, stackBatch(await Promise.all(previewItems.map(async (it) => imageToTensor(await decodeItem(it), o.imgSize)))), o.seed + 1)
     : null;
@@ -160,7 +172,10 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   } else {
     // Absolute paths: --resume works from any directory, and never silently on other data.
     // Every objective setting, not only those given: a later default never changes what --resume continues.
-    await saveRunOptions({ ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights), objective });
+    await saveRunOptions({
+      ...o, data: o.data.map((d) => resolve(d)), weights: o.weights === null ? null : resolve(o.weights), objective,
+      ...(o.valData ? { valData: o.valData.map((d) => resolve(d)) } : {}),
+    });
   }
   const stop = StopOnSignal.forRun(o.out, log);
   // The training record every checkpoint carries: the objective, and what it learnt from (absolute folders, as the
@@ -214,14 +229,15 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
           return records;
         }
       }
+      const imagesPerSecond = seen / epochSeconds();
+      const val = heldOut ? await heldOut.run(ps.views()) : null;
       const stats: Omit<PretrainRecord, 'seconds'> = {
         epoch: epoch + 1, loss: sums.loss / Math.max(1, seen), lSpa: sums.lSpa / Math.max(1, seen), lFreq: sums.lFreq / Math.max(1, seen), lr,
-        imagesPerSecond: seen / epochSeconds(),
+        imagesPerSecond, ...(val ? { valLoss: val.loss, valLSpa: val.lSpa, valLFreq: val.lFreq } : {}),
       };
+      const { epoch: _e, lr: _lr, imagesPerSecond: _ips, ...losses } = stats;
       const snap = ps.snapshot();
-      const epochMeta = {
-        ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep), [LOSS_KEY]: JSON.stringify({ loss: stats.loss, lSpa: stats.lSpa, lFreq: stats.lFreq }),
-      };
+      const epochMeta = { ...meta, 'usfm.epoch': String(epoch + 1), 'usfm.step': String(globalStep), [LOSS_KEY]: JSON.stringify(losses) };
       await writeSafetensors(join(o.out, 'last.safetensors'), snap, epochMeta);
       await writeEncoderSafetensors(join(o.out, 'encoder.safetensors'), snap, cfg, epochMeta);
       if (o.pth) await writePth(join(o.out, 'encoder.pth'), officialEncoderState(snap, cfg));
@@ -229,7 +245,8 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         await mkdir(join(o.out, 'grids'), { recursive: true });
         await preview.write(join(o.out, 'grids', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), ps.views());
       }
-      log(`epoch ${epoch + 1}: loss ${stats.loss.toFixed(4)} (spa ${stats.lSpa.toFixed(4)}, freq ${stats.lFreq.toFixed(4)}), ${stats.imagesPerSecond.toFixed(1)} img/s`);
+      const heldOutLine = val ? `; held-out ${val.loss.toFixed(4)} (spa ${val.lSpa.toFixed(4)}, freq ${val.lFreq.toFixed(4)})` : '';
+      log(`epoch ${epoch + 1}: loss ${stats.loss.toFixed(4)} (spa ${stats.lSpa.toFixed(4)}, freq ${stats.lFreq.toFixed(4)})${heldOutLine}, ${stats.imagesPerSecond.toFixed(1)} img/s`);
       const record: PretrainRecord = { ...stats, seconds: clock() };
       await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
       records.push(record);
@@ -243,6 +260,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
     stop.dispose();
     await step.release();
     await preview?.release();
+    await heldOut?.release();
   }
   return records;
 }
