@@ -5,13 +5,16 @@
 #  - frozen features on BUSI: class-balanced logistic regression and cosine k-NN (bench/linear_probe.ts),
 #  - fine-tuning on 20 % of the HC18 training labels (UPerNet 64 ch, same seed and lr for every arm),
 #    test Dice on other patients (usfm eval).
-# Random init ("none") gets the same two evaluations. One line of JSON per arm goes to OUT/results.jsonl.
+# Random init ("none") gets the same two evaluations. Pretraining also reports its loss on 128 held-out images of
+# the HC18 and BUSI val splits every epoch (--val-data; never trained on). One line of JSON per arm goes to
+# OUT/results.jsonl.
 #
 #   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
 #
-# Variants: both (branch 1,1,1: the default), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with
-# λ = 0), mask04 / mask075 (both, spatial mask ratio 0.4 / 0.75), meanfill / tokenfill (both, masked units
-# filled with the image mean / replaced by the mask token instead of noise), or NAME=PATH: an existing encoder checkpoint
+# Variants (every other setting is the current default, recorded per line as "objective"): both (branch 1,1,1: the
+# default), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (both, spatial mask
+# ratio 0.4 / 0.75), meanfill / tokenfill / noisefill (both, masked units filled with the image mean / replaced by
+# the mask token / filled with noise around the mean), or NAME=PATH: an existing encoder checkpoint
 # evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
 set -euo pipefail
 out=${1:?usage: bench/pretrain_ablation.sh OUT [--epochs E] [--epoch-length N] [--variants LIST]}; shift
@@ -45,6 +48,7 @@ for v in ${variants//,/ }; do
     mask075) flags=(--branch 1,1,1 --mask-ratio 0.75) ;;
     meanfill) flags=(--branch 1,1,1 --fill mean) ;;
     tokenfill) flags=(--branch 1,1,1 --fill token) ;;
+    noisefill) flags=(--branch 1,1,1 --fill noise) ;;
     *) echo "bench/pretrain_ablation.sh: unknown variant $v" >&2; exit 2 ;;
   esac
   if [ -n "$ckpt" ]; then enc=$ckpt
@@ -54,7 +58,8 @@ for v in ${variants//,/ }; do
       if [ -f "$run/last.safetensors" ]; then usfm pretrain --resume "$run"
       else
         usfm pretrain --data "$data/Seg/hc18,$data/Cls/busi,$data/Unlabeled/fetal_head" --model vit-t --img-size 224 \
-          --epochs "$epochs" --epoch-length "$len" --warmup-epochs 1 --grid-every "$epochs" --out "$run" "${flags[@]}"
+          --epochs "$epochs" --epoch-length "$len" --warmup-epochs 1 --grid-every "$epochs" --out "$run" "${flags[@]}" \
+          --val-data "$data/Seg/hc18/val_set,$data/Cls/busi/val"
       fi
     fi
     enc=$run/encoder.safetensors
@@ -72,7 +77,9 @@ for v in ${variants//,/ }; do
     const fs = require("fs");
     const e = JSON.parse(fs.readFileSync(evalPath, "utf8"));
     const last = pre ? fs.readFileSync(pre, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined).pop() : null;
-    console.log(JSON.stringify({ variant: v, flags, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary, hc18_checkpoint: e.weights }));
+    // The whole objective the run trained with (options.json keeps every setting), so defaults that change later stay on record.
+    const opts = pre ? JSON.parse(fs.readFileSync(require("path").join(require("path").dirname(pre), "options.json"), "utf8")) : null;
+    console.log(JSON.stringify({ variant: v, flags, objective: opts ? opts.objective : undefined, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary, hc18_checkpoint: e.weights }));
   ' "$v" "${ckpt:-${flags[*]:-}}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || [ -n "$ckpt" ] || echo "$out/pretrain-$v/metrics.jsonl")" >>"$out/results.jsonl"
   tail -n 1 "$out/results.jsonl"
 done
