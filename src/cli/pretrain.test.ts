@@ -58,7 +58,7 @@ describe('usfm pretrain', () => {
     // …and how it trained (a checkpoint alone says how it was made), with the epoch's losses beside it.
     assert.deepEqual(record.schedule, {
       model: 'vit-t', imgSize: 32, epochs: 2, epochLength: 8, batchSize: 4, accumSteps: 1, lr: 2e-2, weightDecay: 0.05, warmupEpochs: 1, clipNorm: 5,
-      dropPath: 0.1, seed: 42, weights: null,
+      dropPath: 0.1, flips: 'hv', seed: 42, weights: null,
     });
     const lastEpoch = lines[lines.length - 1]!;
     const loss = JSON.parse((await readSafetensors(join(out, 'encoder.safetensors'))).metadata['usfm.loss']!) as Record<string, number>;
@@ -201,11 +201,13 @@ describe('usfm pretrain', () => {
     const g = join(tmp, 'g');
     const short = (out: string): string[] => [...args(out).filter((_, i, l) => !['--epochs', '--epoch-length'].includes(l[i]!) && !['--epochs', '--epoch-length'].includes(l[i - 1]!)),
       '--epochs', '2', '--epoch-length', '4'];
-    const r = await cli([...short(g), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2']);
+    const r = await cli([...short(g), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2', '--flips', 'h']);
     assert.equal(r.code, 0, r.err);
     const saved = (JSON.parse(readFileSync(join(g, 'options.json'), 'utf8')) as { objective: Record<string, unknown> }).objective;
     const record = (JSON.parse((await readSafetensors(join(g, 'last.safetensors'))).metadata['usfm.pretrain']!) as { objective: Record<string, unknown> }).objective;
     for (const o of [saved, record]) assert.deepEqual([o.freqLog, o.outerRadius, o.freqWeight], [false, 'inscribed', 0.01]);
+    const schedule = (JSON.parse((await readSafetensors(join(g, 'last.safetensors'))).metadata['usfm.pretrain']!) as { schedule: { flips: string } }).schedule;
+    assert.equal(schedule.flips, 'h');
     assert.match(r.err, new RegExp(`held-out: 2 images from ${val}`));
     const epochs = readFileSync(join(g, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     for (const e of epochs) {
@@ -216,7 +218,7 @@ describe('usfm pretrain', () => {
     assert.equal(loss.valLoss, epochs[1]!.valLoss);
     // The same weights, the same held-out images: the same loss (fixed masks), whatever run measures it.
     const h = join(tmp, 'h');
-    assert.equal((await cli([...short(h), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2'])).code, 0);
+    assert.equal((await cli([...short(h), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2', '--flips', 'h'])).code, 0);
     assert.deepEqual(readFileSync(join(h, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as Record<string, number>).valLoss), epochs.map((e) => e.valLoss));
     // A held-out folder that overlaps the training data is refused, naming the image.
     const clash = await cli([...short(join(tmp, 'clash')), '--val-data', join(tmp, 'heart')]);
@@ -255,6 +257,7 @@ describe('usfm pretrain', () => {
     assert.equal(bad.err, "usfm: --fill must be token, noise or mean, got 'blur'\n");
     assert.equal((await cli([...args(join(tmp, 'c')), '--freq-log', 'yes'])).err, "usfm: --freq-log must be on or off, got 'yes'\n");
     assert.equal((await cli([...args(join(tmp, 'c')), '--outer-radius', 'edge'])).err, "usfm: --outer-radius must be corner or inscribed, got 'edge'\n");
+    assert.equal((await cli([...args(join(tmp, 'c')), '--flips', 'v'])).err, "usfm: --flips must be hv, h or none, got 'v'\n");
     const ratio = await cli([...args(join(tmp, 'c')), '--mask-ratio', '1.5']);
     assert.equal(ratio.code, 2);
     assert.equal(ratio.err, 'usfm: --mask-ratio must be in [0, 1], got 1.5\n');

@@ -11,6 +11,7 @@ const D = DEFAULT_OBJECTIVE;
 export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit-s|vit-b --out RUN_DIR   |   usfm pretrain --resume RUN_DIR
     [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--accum-steps 1] [--lr 2e-2] [--weight-decay 0.05]
     [--warmup-epochs 5] [--clip 5] [--drop-path 0.1] [--balance source|none] [--splits train|all] [--epoch-length N] [--seed 42]
+    [--flips hv|h|none]
     [--grid-every 5] [--pth] [--val-data DIR[,DIR…]] [--val-images 128]
     [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill token|noise|mean] [--noise-std ${D.noiseStd}]
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
@@ -26,6 +27,8 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
   (val/test split folders are skipped unless --splits all; mask folders always). Writes RUN_DIR/encoder.safetensors (the official
   USFM layout: usable as --weights of finetune/embed), encoder.pth with --pth, last.safetensors (with the
   decoder), metrics.jsonl and grids/epoch-NNN.png (original | masked | reconstruction).
+  --flips: random horizontal and vertical flips (hv, the default), horizontal only (h, as SimMIM: a vertical flip
+  puts the probe at the bottom) or none; after a random resized crop (area 0.67–1).
   --val-data: held-out folders (e.g. the val splits; never in --data): after every epoch the objective's loss on up to
   --val-images of their images (taken in turn from each folder; whole images, masks fixed for the run) goes to the log and
   metrics.jsonl (valLoss, valLSpa, valLFreq), to see whether the encoder still learns what carries over to new scans.
@@ -40,7 +43,7 @@ const OBJECTIVE_FLAGS = {
 } as const satisfies Record<string, keyof PretrainObjectiveOptions>;
 
 const FLAGS = ['resume', 'data', 'model', 'out', 'weights', 'img-size', 'epochs', 'batch-size', 'accum-steps', 'lr', 'weight-decay', 'warmup-epochs', 'clip',
-  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', 'outer-radius', 'freq-log', 'val-data', 'val-images',
+  'drop-path', 'balance', 'splits', 'epoch-length', 'seed', 'grid-every', 'fill', 'branch', 'outer-radius', 'freq-log', 'val-data', 'val-images', 'flips',
   ...Object.keys(OBJECTIVE_FLAGS)];
 
 export async function pretrainCommand(argv: readonly string[], io: Io): Promise<void> {
@@ -85,6 +88,8 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const flips = str(values.flips, 'flips', 'hv');
+  if (flips !== 'hv' && flips !== 'h' && flips !== 'none') throw new UsageError(`--flips must be hv, h or none, got '${flips}'`);
   const balance = str(values.balance, 'balance', 'source');
   if (balance !== 'source' && balance !== 'none') throw new UsageError(`--balance must be source or none, got '${balance}'`);
   const splits = str(values.splits, 'splits', 'train');
@@ -106,7 +111,7 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
     clipNorm: num(values.clip, 'clip', 5, 0), dropPath: num(values['drop-path'], 'drop-path', 0.1, 0, 0.99), balance, splits,
     epochLength: values['epoch-length'] === undefined ? 0 : int(values['epoch-length'], 'epoch-length', 0),
     seed: int(values.seed, 'seed', 42, 0), gridEvery: values['grid-every'] === undefined ? 5 : int(values['grid-every'], 'grid-every', 0, 0),
-    pth: values.pth === true, objective,
+    pth: values.pth === true, objective, flips,
     ...(valData.length ? { valData, valImages: int(values['val-images'], 'val-images', 128) } : {}),
   }, progressLog(io));
 }

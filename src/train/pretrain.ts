@@ -35,6 +35,8 @@ import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
 
+export type Flips = 'hv' | 'h' | 'none';
+
 export interface PretrainOptions {
   /** Image folders, each a source (organ/centre/device); scanned recursively, training splits only. */
   readonly data: readonly string[];
@@ -69,6 +71,12 @@ export interface PretrainOptions {
   readonly gridEvery: number;
   /** Also write the encoder as a `.pth` the official PyTorch code loads. */
   readonly pth: boolean;
+  /**
+   * Random flips of the training images: 'hv' (default; horizontal and vertical, each with probability ½), 'h'
+   * (horizontal only, as SimMIM: ultrasound has its probe at the top, and a vertical flip shows the scan upside
+   * down) or 'none'.
+   */
+  readonly flips?: Flips;
   /** Held-out image folders (any split): the objective's loss on them is measured after every epoch. */
   readonly valData?: readonly string[];
   /** At most this many held-out images, taken in turn from each folder (default 128). */
@@ -128,7 +136,8 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   applyNoDecay(ps);
   const step = new TrainStep(nodeBackend, ps, mimLossFn(cfg, objective), { frozen: mimFrozen(objective) });
   const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
-  const loader = new PretrainLoader(sources, pretrainLoad({ imgSize: o.imgSize }), {
+  const flips = o.flips ?? 'hv';
+  const loader = new PretrainLoader(sources, pretrainLoad({ imgSize: o.imgSize, hflip: flips === 'none' ? 0 : 0.5, vflip: flips === 'hv' ? 0.5 : 0 }), {
     batchSize: o.batchSize, balance: o.balance, seed: o.seed, ...(o.epochLength > 0 ? { length: o.epochLength } : {}),
   });
   if (loader.length < 1) throw new Error(`${o.data.join(',')}: ${loader.epochLength} images per epoch, fewer than one batch of ${o.batchSize}`);
@@ -182,7 +191,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   // run's options.json; each source's name and image count, which stay meaningful on another machine).
   const schedule = {
     model: o.model, imgSize: o.imgSize, epochs: o.epochs, epochLength: o.epochLength, batchSize: o.batchSize, accumSteps: accum, lr: o.lr,
-    weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, clipNorm: o.clipNorm, dropPath: o.dropPath, seed: o.seed,
+    weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, clipNorm: o.clipNorm, dropPath: o.dropPath, flips, seed: o.seed,
     weights: o.weights === null ? null : resolve(o.weights),
   };
   const meta = { [CONFIG_KEY]: JSON.stringify(cfg), [RECORD_KEY]: JSON.stringify(trainingRecord(objective, sources, o.balance, schedule)) };

@@ -35,6 +35,8 @@ export interface PretrainSchedule {
   readonly warmupEpochs: number;
   readonly clipNorm: number;
   readonly dropPath: number;
+  /** Random flips: 'hv', 'h' or 'none'. */
+  readonly flips: string;
   readonly seed: number;
   readonly weights: string | null;
 }
