@@ -35,15 +35,21 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
   times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
   Resumable: re-run the same command to skip finished runs and continue an interrupted one (Ctrl-C stops after the
-  current step, exit status 130 / 143); once a run has finished, other options for the same DIR are refused (DIR/options.json) — the same
-  --weights file at another path (a copy, a moved installation) counts as the same.
+  current step, exit status 130 / 143); once a run has finished or saved progress, other options for the same DIR are refused
+  (DIR/options.json). The pretrained arm's weights are recorded by path and SHA-256 and compared by content: the same file
+  at another path (a copy, a moved installation) is the same, other bytes at the same path are not.
+  The summary adds pretrained − scratch at each ratio paired by seed (both arms share a seed's subset): mean ± SE, and
+  in how many seeds pretraining led; and the claim check: the fewest labels at which pretraining matches (mean at least
+  as high) or beats (by > 2 SE of the difference) scratch at the largest ratio.
 
 usfm label-efficiency --merge STUDY,STUDY[,…] --out DIR
   Merges studies run with the same recipe (more seeds run elsewhere, other ratios or arms) into one: each STUDY is a
   study folder or its results.json. Every option that changes how a run trains must agree (an arm's lr and layer
   decay between studies that ran that arm), and so must each ratio's plan (images, epochs, steps); data and weights
-  paths may differ (another machine; weights present at both paths must be the same file); no run may be in two studies.
-  Writes DIR/results.json (with the merged files listed), DIR/plot.svg, DIR/plot.png and DIR/report.html.`;
+  paths may differ (another machine): the pretrained weights must be the same by content (recorded SHA-256; for older
+  studies without one, the file at the recorded path if still there, else a note). No run may be in two studies.
+  Writes DIR/results.json (the studies merged from listed), DIR/plot.svg, DIR/plot.png and DIR/report.html; DIR may
+  hold an earlier merge, never a study of its own nor one of the merged ones.`;
 
 /** '0.1,0.2,0.5,1' → ascending, distinct ratios in (0, 1]. */
 export function parseRatios(v: string): number[] {
@@ -131,7 +137,7 @@ async function report(results: StudyResults, out: string, io: Io): Promise<void>
       const v = s.metrics[m] ?? { mean: NaN, std: NaN, n: 0 };
       return `  ${percent(s.ratio).padStart(8)}  ${s.arm.padEnd(10)}  ${meanStd(v, metricDigits(m))}  (n ${v.n})`;
     }),
-    ...(results.options.arms.length === 2 && results.runs.length ? [pairedLine(pairedGains(results.runs, m), m)] : []),
+    ...((g) => (g.length ? [pairedLine(g, m)] : []))(pairedGains(results.runs, m)),
     claimCheck(results.summary, m).sentence,
     `${results.complete ? '' : `Incomplete (${results.runs.length} runs; ${missingRunsHint(results)}). `}Wrote ${out}/results.json, ${files.svg}, ${files.png}, ${files.html}`];
   io.out(`${lines.join('\n')}\n`);

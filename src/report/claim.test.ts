@@ -59,7 +59,7 @@ describe('claimCheck', () => {
     // BUSI, 3 seeds: 50 % is 0.021 below scratch at 100 % with SE 0.052 — not distinguishable, not a match; 100 % matches.
     const busi = claimCheck(fakeStudy({ pretrained: { 0.5: [0.452, 0.545, 0.564], 1: [0.640, 0.506, 0.552] }, scratch: { 1: [0.618, 0.496, 0.509] } }).summary, 'dice');
     assert.deepEqual([busi.verdict, busi.ratio], ['matches', 1]);
-    assert.match(busi.sentence, /→ matches \(pretraining only matches scratch with the same labels; at 50\u00a0% 0\.520 ± 0\.060 is within 1 SE below: not distinguishable with these seeds, nor shown to match; 3 seeds per arm;/);
+    assert.match(busi.sentence, /→ matches \(pretraining only matches scratch with the same labels; at 50\u00a0% 0\.520 ± 0\.060 is within 1 SE below \(SE 0\.052\): not distinguishable with these seeds, nor shown to match; 3 seeds per arm;/);
     const one = claimCheck(fakeStudy({ scratch: { 1: [0.8] } }).summary, 'dice');
     assert.equal(one.verdict, null);
     assert.match(one.sentence, /needs Dice from both arms/);

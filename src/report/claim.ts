@@ -78,6 +78,6 @@ export function claimCheck(summary: readonly ArmRatioSummary[], metric: string):
   else why = `pretraining only ${v} scratch with the same labels`;
   // Fewer labels that came close: not evidence of matching, but worth saying (more seeds could tell).
   const close = pre.filter((r) => r.ratio < at.ratio && verdict(r.metrics[metric]!, s) === 'is within 1 SE below')
-    .map((r) => `at ${percent(r.ratio)} ${meanStd(r.metrics[metric]!, d)} is within 1 SE below: not distinguishable with these seeds, nor shown to match`);
+    .map((r) => `at ${percent(r.ratio)} ${meanStd(r.metrics[metric]!, d)} is within 1 SE below (SE ${standardError(r.metrics[metric]!, s).toFixed(d)}): not distinguishable with these seeds, nor shown to match`);
   return { verdict: v, ratio: at.ratio, reference: ref.ratio, sentence: `${head} (${[why, ...close, seeds, rule].join('; ')}).` };
 }

@@ -1,6 +1,6 @@
 // Label-efficiency study: budget rule, run plan, aggregation, and the resumable orchestration (fake runner, no training).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -192,6 +192,11 @@ describe('labelEfficiency (fake runner)', () => {
     const again = fakeRunner();
     assert.ok((await labelEfficiency(options({ seeds: [1] }), out, quiet, again.runner)).complete);
     assert.deepEqual(again.calls.map((c) => c.name), ['pretrained-r1-s1', 'scratch-r1-s1']);
+    // A failure before runs that an earlier invocation finished keeps those in results.json too.
+    rmSync(join(out, 'runs', 'scratch-r0.5-s1'), { recursive: true });
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), out, quiet, async () => { throw new Error('disk full'); }), /disk full/);
+    const kept = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+    assert.deepEqual([kept.complete, kept.runs.map((x) => x.name)], [false, ['pretrained-r0.5-s1', 'pretrained-r1-s1', 'scratch-r1-s1']]);
   });
 
   it('names a damaged test.json or options.json and says what to do', async () => {
@@ -267,11 +272,28 @@ describe('labelEfficiency (fake runner)', () => {
     delete recorded.layerDecayPretrained;
     delete recorded.weightsSha256; // and before the weights' hash was recorded
     writeFileSync(join(legacy, 'options.json'), JSON.stringify(recorded));
-    assert.equal((await labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner)).runs.length, 4);
+    const notes: string[] = [];
+    const continued = await labelEfficiency(options({ seeds: [1] }), legacy, (l) => notes.push(l), fakeRunner().runner);
+    assert.equal(continued.runs.length, 4);
+    // Its results do not claim a hash it never recorded (today's file may not be the one it trained with).
+    assert.equal(continued.options.weightsSha256, undefined);
+    assert.ok(notes.some((l) => l.includes('this study recorded no hash of its weights')), notes.join('\n'));
     await assert.rejects(labelEfficiency(options({ seeds: [1], layerDecayPretrained: 1 }), legacy, quiet, fakeRunner().runner),
       /run with --layer-decay-pretrained 0\.65, not --layer-decay-pretrained 1/);
     const scratchOnly = fakeRunner();
     await labelEfficiency(options({ weights: null, arms: ['scratch'], seeds: [1] }), join(tmp, 'z'), quiet, scratchOnly.runner);
     assert.deepEqual(scratchOnly.calls.map((c) => c.name), ['scratch-r0.5-s1', 'scratch-r1-s1']);
+    // A scratch-only study never reads the weights: other weights at its --weights path change nothing.
+    const unused = join(tmp, 'unused.safetensors');
+    writeFileSync(unused, 'weights a');
+    const zz = join(tmp, 'zz');
+    const first = await labelEfficiency(options({ weights: unused, arms: ['scratch'], seeds: [1] }), zz, quiet, fakeRunner().runner);
+    assert.equal(first.options.weightsSha256, undefined);
+    writeFileSync(unused, 'weights b');
+    assert.ok((await labelEfficiency(options({ weights: unused, arms: ['scratch'], seeds: [1] }), zz, quiet, fakeRunner().runner)).complete);
+    // A hand-edited hash is a damaged options.json, named.
+    const opts = join(out, 'options.json');
+    writeFileSync(opts, JSON.stringify({ ...JSON.parse(readFileSync(opts, 'utf8')) as object, weightsSha256: 42 }));
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), out, quiet, fakeRunner().runner), { message: `${opts}: not a study's options (weightsSha256 is not a SHA-256; restore it, or use another --out)` });
   });
 });

@@ -266,6 +266,16 @@ async function prune(dir: string): Promise<void> {
   if (existsSync(join(dir, 'best.safetensors'))) await rm(join(dir, 'last.safetensors'), { force: true });
 }
 
+/** Every run of the plan that has a test.json, in plan order. */
+async function finishedResults(specs: readonly RunSpec[]): Promise<RunResult[]> {
+  const done: RunResult[] = [];
+  for (const spec of specs) {
+    const file = join(spec.finetune.out, 'test.json');
+    if (existsSync(file)) done.push(await readResult(file));
+  }
+  return done;
+}
+
 /** Number of labelled training images at a ratio (the subset size does not depend on the seed). */
 async function subsetSizes(o: StudyOptions): Promise<(ratio: number) => number> {
   if (o.task === 'cls') {
@@ -285,15 +295,17 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   if (options.arms.includes('pretrained') && weights === null) throw new Error('the pretrained arm needs encoder weights');
   if (weights !== null && !statSync(weights, { throwIfNoEntry: false })?.isFile()) throw new Error(`${weights}: no such file`);
   const { weightsSha256: _given, ...rest } = options;
-  const o: StudyOptions = { ...rest, data: resolve(options.data), weights, ...(weights === null ? {} : { weightsSha256: await fileSha256(weights) }) };
+  // The weights' identity matters only to the pretrained arm (a scratch-only study never reads them).
+  const hash = weights !== null && options.arms.includes('pretrained') ? { weightsSha256: await fileSha256(weights) } : {};
+  const given: StudyOptions = { ...rest, data: resolve(options.data), weights, ...hash };
   await checkOutFolder(out);
   // Merged results (label-efficiency --merge) have no options.json: a study there would overwrite them.
   if (existsSync(join(out, 'results.json')) && !existsSync(join(out, 'options.json'))) {
     throw new Error(`${out}: holds a results.json but no study (merged results?); choose another --out`);
   }
-  const sizes = await subsetSizes(o); // reads the training split first: a wrong --data leaves nothing behind
+  const sizes = await subsetSizes(given); // reads the training split first: a wrong --data leaves nothing behind
   await mkdir(out, { recursive: true });
-  await checkOptions(out, o, log);
+  const o = await checkOptions(out, given, log);
   const budget = planBudget(o.budget, o.batchSize, o.ratios, sizes);
   const specs = planRuns(o, out, budget);
   log(`label efficiency: ${specs.length} runs (${o.arms.join(', ')} × ratios ${o.ratios.join(', ')} × ${plural(o.seeds.length, 'seed')}), ` +
@@ -301,9 +313,9 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
   const runs: RunResult[] = [];
   // One handler for the whole study: a signal between runs, or while a run is scored, stops it too.
   const stop = new StopOnSignal('stopping after this step (a run in progress is saved; run the same command again to continue)', log);
-  const results = (): StudyResults => ({
-    options: o, metric: PRIMARY_METRIC[o.task], budget, complete: runs.length === specs.length, runs, summary: aggregate(runs),
-    seconds: runs.reduce((s, r) => s + r.seconds, 0),
+  const results = (done: readonly RunResult[]): StudyResults => ({
+    options: o, metric: PRIMARY_METRIC[o.task], budget, complete: done.length === specs.length, runs: done, summary: aggregate(done),
+    seconds: done.reduce((s, r) => s + r.seconds, 0),
   });
   try {
     for (const [i, spec] of specs.entries()) {
@@ -341,13 +353,15 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
       }
     }
   } catch (e) {
-    // A run that failed (NaN loss, a damaged image, a full disk) leaves the results of the runs before it written.
-    if (runs.length) await writeStudyResults(out, results()).catch(() => undefined);
+    // A run that failed (NaN loss, a damaged image, a full disk) leaves results.json listing every finished run, those
+    // the plan puts after it included (an earlier invocation may have finished them).
+    const finished = await finishedResults(specs).catch(() => runs);
+    if (finished.length) await writeStudyResults(out, results(finished)).catch(() => undefined);
     throw e;
   } finally {
     stop.dispose();
   }
-  const r = results();
+  const r = results(runs);
   // The loop leaves early only when stopped: every run it did not reach is owed to the signal.
   if (!r.complete) stop.stoppedEarly();
   await writeStudyResults(out, r);

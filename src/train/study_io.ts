@@ -64,10 +64,22 @@ export async function sameWeights(a: WeightsRecord, b: WeightsRecord): Promise<b
 export const showWeights = (w: WeightsRecord): string =>
   `${showOption('weights', w.weights)}${w.weightsSha256 === undefined ? '' : ` (sha256 ${w.weightsSha256.slice(0, 12)}…)`}`;
 
+/** What is wrong with a recorded weights path and hash (a hand-edited or foreign file), or null. */
+export function badWeightsRecord(o: Readonly<Record<string, unknown>>): string | null {
+  if (o.weights !== null && typeof o.weights !== 'string') return 'weights is neither a path nor null';
+  if (o.weightsSha256 !== undefined && (typeof o.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.weightsSha256))) return 'weightsSha256 is not a SHA-256';
+  return null;
+}
+
+/** Whether options run the pretrained arm (only then do the weights matter). */
+export const runsPretrained = (o: { readonly arms?: unknown }): boolean => Array.isArray(o.arms) && o.arms.includes('pretrained');
+
 /** How the recorded options differ from the given ones (the first difference), or null. */
 async function difference(saved: Record<string, unknown>, now: StudyOptions): Promise<string | null> {
-  const same = await sameWeights(saved as WeightsRecord, now);
-  if (same === false || (same === undefined && saved.weights !== now.weights)) return `${showWeights(saved as WeightsRecord)}, not ${showWeights(now)}`;
+  if (runsPretrained(saved) || runsPretrained(now)) {
+    const same = await sameWeights(saved as WeightsRecord, now);
+    if (same === false || (same === undefined && saved.weights !== now.weights)) return `${showWeights(saved as WeightsRecord)}, not ${showWeights(now)}`;
+  }
   const fresh = JSON.parse(JSON.stringify(now)) as Record<string, unknown>;
   for (const k of new Set([...Object.keys(saved), ...Object.keys(fresh)])) {
     if (k === 'weights' || k === 'weightsSha256' || JSON.stringify(saved[k]) === JSON.stringify(fresh[k])) continue;
@@ -77,19 +89,31 @@ async function difference(saved: Record<string, unknown>, now: StudyOptions): Pr
 }
 
 /**
- * Record the options in OUT/options.json, or check them against the recorded ones. The pretrained weights are
- * compared by content (their SHA-256). While no run has finished and none has saved progress (e.g. the first
- * attempt failed on a wrong --model) new options replace the old, and the leftover run folders are removed;
- * otherwise other options are refused, so that nothing trained is lost.
+ * Record the options in OUT/options.json, or check them against the recorded ones; returns the options the study's
+ * results record. The pretrained weights are compared by content (their SHA-256). A study recorded before the hash
+ * was kept is taken to have used the file now at its recorded path, and its results keep recording no hash (the
+ * hash of today's file would claim more than is known). While no run has finished and none has saved progress (e.g.
+ * the first attempt failed on a wrong --model) new options replace the old, and the leftover run folders are
+ * removed; otherwise other options are refused, so that nothing trained is lost.
  */
-export async function checkOptions(out: string, o: StudyOptions, log: (line: string) => void): Promise<void> {
+export async function checkOptions(out: string, o: StudyOptions, log: (line: string) => void): Promise<StudyOptions> {
   const path = join(out, 'options.json');
-  const write = (): Promise<void> => writeFileAtomic(path, [Buffer.from(`${JSON.stringify(o, null, 2)}\n`)]);
+  const write = async (): Promise<StudyOptions> => {
+    await writeFileAtomic(path, [Buffer.from(`${JSON.stringify(o, null, 2)}\n`)]);
+    return o;
+  };
   if (!existsSync(path)) return write();
   const recorded = await readJson(path, 'the study\'s options', 'restore it, or use another --out');
   if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) throw new Error(`${path}: not a study's options (restore it, or use another --out)`);
+  const bad = badWeightsRecord(recorded as Record<string, unknown>);
+  if (bad !== null) throw new Error(`${path}: not a study's options (${bad}; restore it, or use another --out)`);
   const was = await difference({ ...LEGACY_DEFAULTS, ...(recorded as Record<string, unknown>) }, o);
-  if (was === null) return;
+  if (was === null) {
+    if ((recorded as WeightsRecord).weightsSha256 !== undefined || o.weightsSha256 === undefined) return o;
+    log(`${path}: this study recorded no hash of its weights (it predates them); they are taken to be ${o.weights} as it is now`);
+    const { weightsSha256: _now, ...older } = o;
+    return older;
+  }
   const keep = 're-run with the same options, or use another --out';
   if ((await runsWith(out, 'test.json')).length) throw new StudyOptionsError(`${path}: this study was run with ${was} (${keep})`);
   const started = await runsWith(out, 'state.json');

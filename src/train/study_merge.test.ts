@@ -127,6 +127,18 @@ describe('label-efficiency --merge', () => {
     notes.length = 0;
     assert.ok((await mergeStudies([a, { ...moved, results: { ...moved.results, options: noHash } }], (l) => notes.push(l))).complete);
     assert.match(notes.join('\n'), /the weights cannot be compared here \(no hash recorded, and \/elsewhere\/encoder\.safetensors not found;/);
+    // An older study (no hash, weights gone) first must not let two others with different hashes through; merged
+    // with one of them, the result records no hash (the two could not be compared).
+    const legacy: typeof a = { ...moved, path: '/old/results.json', results: { ...moved.results, runs: [], options: noHash } };
+    const otherHash: typeof a = { ...ow, results: { ...ow.results, runs: [] } };
+    await assert.rejects(mergeStudies([legacy, a, otherHash]), /other\.safetensors \(sha256 [0-9a-f]{12}…\), which is not the same file as .*encoder\.safetensors \(sha256 [0-9a-f]{12}…\) in /);
+    const mixed = await mergeStudies([legacy, a], quiet);
+    assert.equal(mixed.options.weightsSha256, undefined);
+    assert.equal((await mergeStudies([a, cw])).options.weightsSha256, a.results.options.weightsSha256);
+    // A recorded hash that is not one is a damaged file, named.
+    const damaged = join(tmp, 'damaged-hash.json');
+    writeFileSync(damaged, JSON.stringify({ ...a.results, options: { ...a.results.options, weightsSha256: 'abc' } }));
+    await assert.rejects(readStudyResults(damaged), { message: `${damaged}: not a label-efficiency study's results (weightsSha256 is not a SHA-256)` });
     // Other weights at the same path (a replaced file) differ by hash.
     const replaced: typeof a = { path: '/y/results.json', results: { ...a.results, runs: [], options: { ...a.results.options, weightsSha256: '0'.repeat(64) } } };
     await assert.rejects(mergeStudies([a, replaced]), /^Error: \/y\/results\.json: pretrained from --weights .*encoder\.safetensors \(sha256 000000000000…\), which is not the same file as --weights .*encoder\.safetensors \(sha256 /);

@@ -16,7 +16,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Arm, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
 import { aggregate, ARMS } from './label_efficiency.js';
-import { LEGACY_DEFAULTS, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
+import { badWeightsRecord, LEGACY_DEFAULTS, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
 import { checkOutFolder } from './run_state.js';
 
 /** One study to merge: where its results.json is, and what it holds. */
@@ -40,7 +40,8 @@ export async function readStudyResults(path: string): Promise<StudyInput> {
     : typeof o !== 'object' || o === null || (o.task !== 'cls' && o.task !== 'seg') || !Array.isArray(o.seeds) || !Array.isArray(o.ratios) || !Array.isArray(o.arms) ? 'no study options'
       : !Array.isArray((r as StudyResults).runs) ? 'no runs'
         : typeof (r as StudyResults).budget !== 'object' || !Array.isArray((r as StudyResults).budget?.ratios) ? 'no budget plan'
-          : (r as StudyResults).runs.find((x) => typeof x?.name !== 'string' || typeof x.metrics !== 'object' || x.metrics === null) ? 'a run without name or metrics' : null;
+          : (r as StudyResults).runs.find((x) => typeof x?.name !== 'string' || typeof x.metrics !== 'object' || x.metrics === null) ? 'a run without name or metrics'
+            : badWeightsRecord(o as unknown as Record<string, unknown>);
   if (bad !== null) throw new Error(`${file}: not a label-efficiency study's results (${bad})`);
   const results = r as StudyResults;
   // Studies recorded before an option had its key ran with its legacy value (as a re-run of that study assumes).
@@ -68,6 +69,12 @@ export async function mergeStudies(inputs: readonly StudyInput[], log: (line: st
   };
   // Each arm's recipe is checked against the first study that ran that arm, which also supplies it to the merged options.
   const armSource = new Map<Arm, StudyInput>();
+  // The pretrained weights are checked against every earlier pretrained study (one whose identity is unknown here
+  // must not let two others with different hashes through). The merged options record a hash only when every
+  // pretrained study could be compared.
+  const pretrained: StudyInput[] = [];
+  let hash: string | undefined;
+  let unknown = false;
   const plans = new Map<number, { readonly plan: RatioPlan; readonly path: string }>();
   const owner = new Map<string, string>();
   for (const input of inputs) {
@@ -82,15 +89,21 @@ export async function mergeStudies(inputs: readonly StudyInput[], log: (line: st
     }
     for (const arm of o.arms) {
       const ref = armSource.get(arm);
-      if (!ref) {
-        armSource.set(arm, input);
-        continue;
+      if (!ref) armSource.set(arm, input);
+      else for (const k of ARM_RECIPE[arm]) differ(k, ref, input);
+    }
+    if (o.arms.includes('pretrained')) {
+      for (const earlier of pretrained) {
+        const same = await sameWeights(earlier.results.options, o);
+        if (same === false) throw new Error(`${path}: pretrained from ${showWeights(o)}, which is not the same file as ${showWeights(earlier.results.options)} in ${earlier.path}`);
+        if (same === undefined) {
+          unknown = true;
+          const gone = [earlier.results.options.weights, o.weights].filter((w) => w === null || !existsSync(w)).join(', ');
+          log(`note: the weights cannot be compared here (no hash recorded, and ${gone} not found; ${earlier.path}, ${path})`);
+        }
       }
-      for (const k of ARM_RECIPE[arm]) differ(k, ref, input);
-      if (arm !== 'pretrained') continue;
-      const same = await sameWeights(ref.results.options, o);
-      if (same === false) throw new Error(`${path}: pretrained from ${showWeights(o)}, which is not the same file as ${showWeights(ref.results.options)} in ${ref.path}`);
-      if (same === undefined) log(`note: the weights cannot be compared here (no hash recorded, and ${[ref.results.options.weights, o.weights].filter((w) => w === null || !existsSync(w)).join(', ')} not found; ${ref.path}, ${path})`);
+      pretrained.push(input);
+      hash ??= o.weightsSha256;
     }
     for (const p of r.budget.ratios) {
       const q = plans.get(p.ratio);
@@ -114,10 +127,10 @@ export async function mergeStudies(inputs: readonly StudyInput[], log: (line: st
   const complete = seeds.every((s) => ratios.every((ratio) => arms.every((a) => have.has(`${a}|${ratio}|${s}`))));
   const pre = armSource.get('pretrained')?.results.options;
   const scr = armSource.get('scratch')?.results.options;
+  const { weightsSha256: _first, ...base } = first.results.options;
   const options: StudyOptions = {
-    ...first.results.options, seeds, ratios, arms,
+    ...base, seeds, ratios, arms, ...(hash === undefined || unknown ? {} : { weightsSha256: hash }),
     ...(pre ? { weights: pre.weights, lrPretrained: pre.lrPretrained, layerDecayPretrained: pre.layerDecayPretrained } : {}),
-    ...(pre?.weightsSha256 === undefined ? {} : { weightsSha256: pre.weightsSha256 }),
     ...(scr ? { lrScratch: scr.lrScratch } : {}),
   };
   return {
