@@ -220,6 +220,19 @@ describe('usfm pretrain', () => {
     const h = join(tmp, 'h');
     assert.equal((await cli([...short(h), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2', '--flips', 'h'])).code, 0);
     assert.deepEqual(readFileSync(join(h, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as Record<string, number>).valLoss), epochs.map((e) => e.valLoss));
+    // Measuring held-out images changes nothing in training: the weights equal a run without --val-data.
+    const i = join(tmp, 'i');
+    assert.equal((await cli([...short(i), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--flips', 'h'])).code, 0);
+    const [withVal, without] = [await readSafetensors(join(g, 'last.safetensors')), await readSafetensors(join(i, 'last.safetensors'))];
+    for (const [k, t] of withVal.tensors) assert.deepEqual(without.tensors.get(k)!.data, t.data, k);
+    // A damaged held-out image fails before anything is written (they are decoded up front).
+    const broken = join(tmp, 'val-broken');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, 'bad.png'), 'not a png');
+    const bad = await cli([...short(join(tmp, 'bad')), '--val-data', broken]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /bad\.png: /);
+    assert.ok(!existsSync(join(tmp, 'bad')), 'nothing written');
     // A held-out folder that overlaps the training data is refused, naming the image.
     const clash = await cli([...short(join(tmp, 'clash')), '--val-data', join(tmp, 'heart')]);
     assert.equal(clash.code, 1);

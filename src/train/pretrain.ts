@@ -7,7 +7,8 @@ import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { imageToTensor, stackBatch } from '../data/preprocess.js';
 import { PretrainLoader } from '../data/pretrain/loader.js';
 import type { Balance } from '../data/pretrain/sampler.js';
-import { decodeItem, pretrainLoad } from '../data/pretrain/sample.js';
+import type { Flips } from '../data/pretrain/sample.js';
+import { decodeItem, FLIP_PROBABILITIES, pretrainLoad } from '../data/pretrain/sample.js';
 import type { PretrainItem } from '../data/pretrain/sources.js';
 import { describeSources, scanSources } from '../data/pretrain/sources.js';
 import { initialise } from '../nn/init.js';
@@ -34,8 +35,6 @@ import { checkNewRunFolder, loadRun, readSavedOptions, runClock, saveRun, saveRu
 import { cosineWithWarmup } from './schedule.js';
 import { TrainStep } from './step.js';
 import { endEpoch, nonFiniteStop, StopOnSignal, updateOrStop } from './stop.js';
-
-export type Flips = 'hv' | 'h' | 'none';
 
 export interface PretrainOptions {
   /** Image folders, each a source (organ/centre/device); scanned recursively, training splits only. */
@@ -122,7 +121,6 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   if (saved) checkSameSources(o.out, saved.record, sources);
   const objective = saved ? objectiveOptions(saved.record.objective) : fromOptions;
   const held = o.valData?.length ? heldOutItems(await scanSources([...o.valData], { splits: 'all' }), sources, o.valImages ?? 128) : [];
-  if (held.length) log(`held-out: ${held.length} images from ${o.valData!.join(', ')} (the objective's loss on them after every epoch)`);
   const cfg: UsfmConfig = makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath, sharedRelPos: true });
   const specs = mimSpecs(cfg, objective);
   const rng = new Rng(o.seed);
@@ -137,7 +135,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const step = new TrainStep(nodeBackend, ps, mimLossFn(cfg, objective), { frozen: mimFrozen(objective) });
   const opt = new AdamW(ps, { weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const flips = o.flips ?? 'hv';
-  const loader = new PretrainLoader(sources, pretrainLoad({ imgSize: o.imgSize, hflip: flips === 'none' ? 0 : 0.5, vflip: flips === 'hv' ? 0.5 : 0 }), {
+  const loader = new PretrainLoader(sources, pretrainLoad({ imgSize: o.imgSize, ...FLIP_PROBABILITIES[flips] }), {
     batchSize: o.batchSize, balance: o.balance, seed: o.seed, ...(o.epochLength > 0 ? { length: o.epochLength } : {}),
   });
   if (loader.length < 1) throw new Error(`${o.data.join(',')}: ${loader.epochLength} images per epoch, fewer than one batch of ${o.batchSize}`);
@@ -157,7 +155,8 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   for (let k = 0; previewItems.length < 4 && sources.some((s) => k < s.items.length); k++) {
     for (const s of sources) if (previewItems.length < 4 && k < s.items.length) previewItems.push(s.items[k]!);
   }
-  const heldOut = held.length ? new HeldOutLoss(cfg, objective, held, o.batchSize, o.seed + 2) : null;
+  const heldOut = held.length ? await HeldOutLoss.create(cfg, objective, held, o.batchSize, o.seed + 2) : null;
+  if (heldOut) log(`held-out: ${heldOut.images} images from ${o.valData!.join(', ')} (the objective's loss on them after every epoch)`);
   const preview = o.gridEvery > 0
     ? new PreviewGrid(cfg, objective, stackBatch(await Promise.all(previewItems.map(async (it) => imageToTensor(await decodeItem(it), o.imgSize)))), o.seed + 1)
     : null;

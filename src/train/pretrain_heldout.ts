@@ -42,32 +42,49 @@ export function heldOutItems(held: readonly PretrainSource[], train: readonly Pr
 export class HeldOutLoss {
   private readonly fn: CompiledFn;
 
-  constructor(
-    private readonly cfg: UsfmConfig, private readonly o: PretrainObjectiveOptions, readonly items: readonly PretrainItem[],
-    private readonly batchSize: number, private readonly seed: number,
+  private constructor(
+    private readonly cfg: UsfmConfig, private readonly o: PretrainObjectiveOptions, private readonly batches: readonly HostTensor<'float32'>[],
+    private readonly seed: number,
   ) {
-    if (!items.length) throw new Error('HeldOutLoss: no images');
     this.fn = new CompiledFn(nodeBackend, (ins) => {
       const r = mimLoss(VarBuilder.bind(ins), ins, cfg, o);
       return { loss: r.loss, l_spa: r.lSpa, l_freq: r.lFreq };
     });
   }
 
-  /** Mean losses over the held-out images (batch means weighted by batch size, as the training epoch's). */
+  /**
+   * Decodes the images once, up front (a damaged one fails before any training), into batches of `batchSize`
+   * (fewer images than that: one batch of them all); images past the last whole batch are left out, so that
+   * one compiled graph serves every batch.
+   */
+  static async create(cfg: UsfmConfig, o: PretrainObjectiveOptions, items: readonly PretrainItem[], batchSize: number, seed: number): Promise<HeldOutLoss> {
+    if (!items.length) throw new Error('HeldOutLoss: no images');
+    const b = Math.min(batchSize, items.length);
+    const used = items.slice(0, items.length - (items.length % b));
+    const size = cfg.imgSize[0];
+    const batches: HostTensor<'float32'>[] = [];
+    for (let i = 0; i < used.length; i += b) {
+      batches.push(stackBatch(await Promise.all(used.slice(i, i + b).map(async (it) => imageToTensor(await decodeItem(it), size)))));
+    }
+    return new HeldOutLoss(cfg, o, batches, seed);
+  }
+
+  /** Number of held-out images measured. */
+  get images(): number {
+    return this.batches.reduce((n, t) => n + t.shape[0]!, 0);
+  }
+
+  /** Mean losses over the held-out images (every batch the same size): the masks are the same at every call. */
   async run(params: ReadonlyMap<string, HostTensor>): Promise<HeldOutLosses> {
     const masker = new MimMasker(this.cfg, this.o, this.seed);
-    const size = this.cfg.imgSize[0];
     const sums = { loss: 0, lSpa: 0, lFreq: 0 };
-    for (let i = 0; i < this.items.length; i += this.batchSize) {
-      const batch = this.items.slice(i, i + this.batchSize);
-      const pixels = stackBatch(await Promise.all(batch.map(async (it) => imageToTensor(await decodeItem(it), size))));
+    for (const pixels of this.batches) {
       const r = await this.fn.run({ ...Object.fromEntries(params), ...masker.prepare(pixels).feeds });
-      const n = batch.length;
-      sums.loss += Number(r.loss!.data[0]) * n;
-      sums.lSpa += Number(r.l_spa!.data[0]) * n;
-      sums.lFreq += Number(r.l_freq!.data[0]) * n;
+      sums.loss += Number(r.loss!.data[0]);
+      sums.lSpa += Number(r.l_spa!.data[0]);
+      sums.lFreq += Number(r.l_freq!.data[0]);
     }
-    const n = this.items.length;
+    const n = this.batches.length;
     return { loss: sums.loss / n, lSpa: sums.lSpa / n, lFreq: sums.lFreq / n };
   }
 

@@ -54,24 +54,29 @@ export function trainingRecord(objective: PretrainObjectiveOptions, sources: rea
   return { objective, data: sources.map((s) => s.root), sources: sources.map((s) => ({ name: s.name, images: s.items.length })), balance, schedule };
 }
 
-/** The record in the resume checkpoint of the run in `dir`, or null when it has none (or does not parse). */
+/** The record in the resume checkpoint of the run in `dir`, or null when it has none; a damaged one is an error naming the file. */
 export async function savedRecord(dir: string): Promise<{ readonly file: string; readonly record: PretrainRecordMeta } | null> {
   const file = await savedParamsFile(dir);
   const raw = (await readSafetensorsHeader(file)).metadata[RECORD_KEY];
   if (raw === undefined) return null;
+  let record: Partial<PretrainRecordMeta> | null;
   try {
-    const record = JSON.parse(raw) as PretrainRecordMeta;
-    return typeof record.objective === 'object' && record.objective !== null ? { file, record } : null;
-  } catch {
-    return null;
+    record = JSON.parse(raw) as Partial<PretrainRecordMeta> | null;
+  } catch (e) {
+    throw new Error(`${file}: damaged training record (${RECORD_KEY}: ${(e as Error).message}); cannot resume this run`);
   }
+  if (typeof record?.objective !== 'object' || record.objective === null || (record.sources !== undefined && !Array.isArray(record.sources))) {
+    throw new Error(`${file}: damaged training record (${RECORD_KEY} without an objective); cannot resume this run`);
+  }
+  return { file, record: record as PretrainRecordMeta };
 }
 
 /** Throws, naming the run and the first difference, when the sources scanned now are not the ones the run was trained on. */
 export function checkSameSources(dir: string, saved: PretrainRecordMeta, now: readonly PretrainSource[]): void {
   if (!saved.sources) return;
-  const was = saved.sources.map((s) => `${s.name}: ${s.images} images`);
-  const is = now.map((s) => `${s.name}: ${s.items.length} images`);
+  const images = (n: number): string => `${n} image${n === 1 ? '' : 's'}`;
+  const was = saved.sources.map((s) => `${s.name}: ${images(s.images)}`);
+  const is = now.map((s) => `${s.name}: ${images(s.items.length)}`);
   const i = was.findIndex((w, k) => w !== is[k]);
   if (i < 0 && was.length === is.length) return;
   const diff = i < 0 ? `now also ${is[was.length]}` : `${was[i]} then, ${is[i] ?? 'missing'} now`;

@@ -11,7 +11,8 @@ import type { RasterImage } from '../image.js';
 import { sampleRng } from '../loader/augment.js';
 import { IMAGENET_MEAN, IMAGENET_STD, imageToTensor } from '../preprocess.js';
 import { PretrainLoader } from './loader.js';
-import { decodeItem, pretrainLoad, pretrainSample } from './sample.js';
+import type { Flips } from './sample.js';
+import { decodeItem, FLIP_PROBABILITIES, pretrainLoad, pretrainSample } from './sample.js';
 import type { PretrainItem } from './sources.js';
 import { scanSources } from './sources.js';
 
@@ -122,6 +123,25 @@ describe('pretrainSample', () => {
         assert.equal(at(v, 1, y, x), at(plain, 1, 15 - y, x));
       }
     }
+  });
+
+  it('--flips choices: hv flips both ways, h never vertically, none never', async () => {
+    const img = ramp(16, 12);
+    const decode = async (): Promise<RasterImage> => img;
+    const plain = (await pretrainSample(item('r'), { imgSize: 16, rng: new Rng(0), crop: null, hflip: 0, vflip: 0, decode })).image.data;
+    const at = (t: Float32Array, c: number, y: number, x: number): number => t[c * 256 + y * 16 + x]!;
+    const seen = async (flips: Flips): Promise<Set<string>> => {
+      const kinds = new Set<string>();
+      for (let seed = 0; seed < 40; seed++) {
+        const t = (await pretrainSample(item('r'), { imgSize: 16, rng: new Rng(seed), crop: null, ...FLIP_PROBABILITIES[flips], decode })).image.data;
+        // ramp() varies along x in channel 0 and along y in channel 1: a flip reverses that channel's gradient.
+        kinds.add(`${at(t, 0, 0, 0) === at(plain, 0, 0, 15) ? 'h' : ''}${at(t, 1, 0, 0) === at(plain, 1, 15, 0) ? 'v' : ''}`);
+      }
+      return kinds;
+    };
+    assert.deepEqual([...await seen('hv')].sort(), ['', 'h', 'hv', 'v']);
+    assert.deepEqual([...await seen('h')].sort(), ['', 'h']);
+    assert.deepEqual([...await seen('none')], ['']);
   });
 
   it('names the file when decoding fails; decodes the requested DICOM frame', async () => {

@@ -20,6 +20,17 @@ import type { PretrainItem } from './sources.js';
 /** The pretraining crop: always, area fraction in [0.67, 1], aspect ratio in [3/4, 4/3]. */
 export const PRETRAIN_CROP: Readonly<CropOptions> = Object.freeze({ p: 1, scale: [0.67, 1] as const, ratio: [3 / 4, 4 / 3] as const });
 
+/**
+ * Which random flips pretraining applies: horizontal and vertical (`hv`), horizontal only (`h`, as SimMIM: an
+ * ultrasound scan flipped vertically has its probe at the bottom) or `none`; each flip with probability ½.
+ */
+export type Flips = 'hv' | 'h' | 'none';
+
+/** The flip probabilities of each choice (PretrainSampleOptions' hflip / vflip). */
+export const FLIP_PROBABILITIES: Readonly<Record<Flips, { readonly hflip: number; readonly vflip: number }>> = {
+  hv: { hflip: 0.5, vflip: 0.5 }, h: { hflip: 0.5, vflip: 0 }, none: { hflip: 0, vflip: 0 },
+};
+
 /** Decodes one item to an 8-bit raster (1 or 3 channels). */
 export type DecodeItem = (item: PretrainItem) => Promise<RasterImage>;
 
