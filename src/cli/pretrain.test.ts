@@ -198,7 +198,7 @@ describe('usfm pretrain', () => {
       // Other images than the training ones (a flipped copy), so the overlap check lets them through.
       await sharp(join(tmp, src)).flop().toFile(join(val, `${i}.png`));
     }
-    const g = join(tmp, 'g');
+    const g = join(tmp, 'val-g');
     const short = (out: string): string[] => [...args(out).filter((_, i, l) => !['--epochs', '--epoch-length'].includes(l[i]!) && !['--epochs', '--epoch-length'].includes(l[i - 1]!)),
       '--epochs', '2', '--epoch-length', '4'];
     const r = await cli([...short(g), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2', '--flips', 'h']);
@@ -217,11 +217,11 @@ describe('usfm pretrain', () => {
     const loss = JSON.parse((await readSafetensors(join(g, 'encoder.safetensors'))).metadata['usfm.loss']!) as Record<string, number>;
     assert.equal(loss.valLoss, epochs[1]!.valLoss);
     // The same weights, the same held-out images: the same loss (fixed masks), whatever run measures it.
-    const h = join(tmp, 'h');
+    const h = join(tmp, 'val-h');
     assert.equal((await cli([...short(h), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--val-data', val, '--val-images', '2', '--flips', 'h'])).code, 0);
     assert.deepEqual(readFileSync(join(h, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as Record<string, number>).valLoss), epochs.map((e) => e.valLoss));
     // Measuring held-out images changes nothing in training: the weights equal a run without --val-data.
-    const i = join(tmp, 'i');
+    const i = join(tmp, 'val-i');
     assert.equal((await cli([...short(i), '--freq-log', 'off', '--outer-radius', 'inscribed', '--lambda-freq', '0.01', '--flips', 'h'])).code, 0);
     const [withVal, without] = [await readSafetensors(join(g, 'last.safetensors')), await readSafetensors(join(i, 'last.safetensors'))];
     for (const [k, t] of withVal.tensors) assert.deepEqual(without.tensors.get(k)!.data, t.data, k);
@@ -229,16 +229,16 @@ describe('usfm pretrain', () => {
     const broken = join(tmp, 'val-broken');
     mkdirSync(broken, { recursive: true });
     writeFileSync(join(broken, 'bad.png'), 'not a png');
-    const bad = await cli([...short(join(tmp, 'bad')), '--val-data', broken]);
+    const bad = await cli([...short(join(tmp, 'val-bad')), '--val-data', broken]);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /bad\.png: /);
-    assert.ok(!existsSync(join(tmp, 'bad')), 'nothing written');
+    assert.ok(!existsSync(join(tmp, 'val-bad')), 'nothing written');
     // A held-out folder that overlaps the training data is refused, naming the image.
-    const clash = await cli([...short(join(tmp, 'clash')), '--val-data', join(tmp, 'heart')]);
+    const clash = await cli([...short(join(tmp, 'val-clash')), '--val-data', join(tmp, 'heart')]);
     assert.equal(clash.code, 1);
     assert.ok(clash.err.endsWith(`\nusfm: ${join(tmp, 'heart', '0.png')}: is a training image too; held-out images (--val-data) must not be in --data\n`), clash.err);
-    assert.ok(!existsSync(join(tmp, 'clash')), 'refused before anything is written');
-    assert.equal((await cli([...short(join(tmp, 'x')), '--val-images', '3'])).err, 'usfm: --val-images needs --val-data\n');
+    assert.ok(!existsSync(join(tmp, 'val-clash')), 'refused before anything is written');
+    assert.equal((await cli([...short(join(tmp, 'val-x')), '--val-images', '3'])).err, 'usfm: --val-images needs --val-data\n');
   });
 
   it('never writes over a run: a new run into a run folder, a file as --out, --resume of another command\'s folder', async () => {
