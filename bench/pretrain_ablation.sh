@@ -55,7 +55,8 @@ for v in ${variants//,/ }; do
   elif [ "$v" != none ]; then
     run=$out/pretrain-$v
     if [ ! -f "$run/encoder.safetensors" ] || ! grep -q "\"epoch\":$epochs[,}]" "$run/metrics.jsonl" 2>/dev/null; then
-      if [ -f "$run/last.safetensors" ]; then usfm pretrain --resume "$run"
+      # A run stopped mid-way (even inside its first epoch) has its options and resume state: continue it.
+      if [ -f "$run/options.json" ]; then usfm pretrain --resume "$run"
       else
         usfm pretrain --data "$data/Seg/hc18,$data/Cls/busi,$data/Unlabeled/fetal_head" --model vit-t --img-size 224 \
           --epochs "$epochs" --epoch-length "$len" --warmup-epochs 1 --grid-every "$epochs" --out "$run" "${flags[@]}" \
