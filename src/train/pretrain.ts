@@ -9,7 +9,6 @@ import { PretrainLoader } from '../data/pretrain/loader.js';
 import type { Balance } from '../data/pretrain/sampler.js';
 import type { Flips } from '../data/pretrain/sample.js';
 import { decodeItem, FLIP_PROBABILITIES, pretrainLoad } from '../data/pretrain/sample.js';
-import type { PretrainItem } from '../data/pretrain/sources.js';
 import { describeSources, scanSources } from '../data/pretrain/sources.js';
 import { initialise } from '../nn/init.js';
 import { loadBackbone } from '../models/usfm/backbone.js';
@@ -27,7 +26,7 @@ import { dropPathMasks, dropPathRates } from './drop_path.js';
 import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
-import { HeldOutLoss, heldOutItems } from './pretrain_heldout.js';
+import { HeldOutLoss, heldOutItems, inTurn } from './pretrain_heldout.js';
 import { PreviewGrid } from './pretrain_preview.js';
 import { checkSameSources, LOSS_KEY, RECORD_KEY, savedRecord, trainingRecord } from './pretrain_record.js';
 import type { RunPosition } from './run_state.js';
@@ -151,10 +150,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const lrAt = cosineWithWarmup({ baseLr: o.lr * scale, minLr: o.lr * scale * 0.01, warmupLr: o.lr * scale * 0.01, warmupSteps: warmup, totalSteps: total });
 
   // Preview: up to 4 images spread over the sources, never augmented, fixed masks.
-  const previewItems: PretrainItem[] = [];
-  for (let k = 0; previewItems.length < 4 && sources.some((s) => k < s.items.length); k++) {
-    for (const s of sources) if (previewItems.length < 4 && k < s.items.length) previewItems.push(s.items[k]!);
-  }
+  const previewItems = inTurn(sources, 4);
   const heldOut = held.length ? await HeldOutLoss.create(cfg, objective, held, o.batchSize, o.seed + 2) : null;
   if (heldOut) log(`held-out: ${heldOut.images} images from ${o.valData!.join(', ')} (the objective's loss on them after every epoch)`);
   const preview = o.gridEvery > 0

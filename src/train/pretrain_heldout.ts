@@ -32,9 +32,14 @@ export function heldOutItems(held: readonly PretrainSource[], train: readonly Pr
   const training = new Set(train.flatMap((s) => s.items.map((it) => it.path)));
   const clash = held.flatMap((s) => s.items).find((it) => training.has(it.path));
   if (clash) throw new Error(`${clash.path}: is a training image too; held-out images (--val-data) must not be in --data`);
+  return inTurn(held, max);
+}
+
+/** Up to `max` items taken in turn from each source: the first of each, then the second, … */
+export function inTurn(sources: readonly PretrainSource[], max: number): PretrainItem[] {
   const out: PretrainItem[] = [];
-  for (let k = 0; out.length < max && held.some((s) => k < s.items.length); k++) {
-    for (const s of held) if (out.length < max && k < s.items.length) out.push(s.items[k]!);
+  for (let k = 0; out.length < max && sources.some((s) => k < s.items.length); k++) {
+    for (const s of sources) if (out.length < max && k < s.items.length) out.push(s.items[k]!);
   }
   return out;
 }
