@@ -1,6 +1,7 @@
 import type { PretrainObjectiveOptions, SpatialFill } from '../pretrain/options.js';
 import { DEFAULT_OBJECTIVE, objectiveOptions } from '../pretrain/options.js';
 import { pretrain as run, readPretrainOptions } from '../train/pretrain.js';
+import { DEFAULT_VAL_IMAGES } from '../train/pretrain_heldout.js';
 import { imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { progressLog } from './progress.js';
@@ -12,7 +13,7 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
     [--weights CKPT|none] [--img-size 224] [--epochs 100] [--batch-size 8] [--accum-steps 1] [--lr 2e-2] [--weight-decay 0.05]
     [--warmup-epochs 5] [--clip 5] [--drop-path 0.1] [--balance source|none] [--splits train|all] [--epoch-length N] [--seed 42]
     [--flips hv|h|none]
-    [--grid-every 5] [--pth] [--val-data DIR[,DIR…]] [--val-images 128]
+    [--grid-every 5] [--pth] [--val-data DIR[,DIR…]] [--val-images ${DEFAULT_VAL_IMAGES}]
     [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill token|noise|mean] [--noise-std ${D.noiseStd}]
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
     [--center-protect ${D.centerProtect}] [--outer-radius corner|inscribed] [--lambda-freq ${D.freqWeight}] [--freq-log on|off]
@@ -30,7 +31,7 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
   --flips: random horizontal and vertical flips (hv, the default), horizontal only (h, as SimMIM: a vertical flip
   puts the probe at the bottom) or none; after a random resized crop (area 0.67–1).
   --val-data: held-out folders (e.g. the val splits; never in --data): after every epoch the objective's loss on up to
-  --val-images of their images (taken in turn from each folder; whole images, masks fixed for the run) goes to the log and
+  --val-images of their images (taken in turn from each folder, whole batches; whole images, masks fixed for the run) goes to the log and
   metrics.jsonl (valLoss, valLSpa, valLFreq), to see whether the encoder still learns what carries over to new scans.
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512); the default suits short CPU runs
   (SimMIM's 1e-4 assumes 800 epochs at batch 2048). Ctrl-C / SIGTERM stop with a checkpoint (exit 130 / 143); --resume continues exactly.
@@ -112,6 +113,6 @@ export async function pretrainCommand(argv: readonly string[], io: Io): Promise<
     epochLength: values['epoch-length'] === undefined ? 0 : int(values['epoch-length'], 'epoch-length', 0),
     seed: int(values.seed, 'seed', 42, 0), gridEvery: values['grid-every'] === undefined ? 5 : int(values['grid-every'], 'grid-every', 0, 0),
     pth: values.pth === true, objective, flips,
-    ...(valData.length ? { valData, valImages: int(values['val-images'], 'val-images', 128) } : {}),
+    ...(valData.length ? { valData, valImages: int(values['val-images'], 'val-images', DEFAULT_VAL_IMAGES) } : {}),
   }, progressLog(io));
 }

@@ -26,7 +26,7 @@ import { dropPathMasks, dropPathRates } from './drop_path.js';
 import { applyNoDecay } from './param_groups.js';
 import { ParamSet } from './param_set.js';
 import { officialEncoderState, writeEncoderSafetensors } from './pretrain_export.js';
-import { HeldOutLoss, heldOutItems, inTurn } from './pretrain_heldout.js';
+import { DEFAULT_VAL_IMAGES, HeldOutLoss, heldOutItems, inTurn } from './pretrain_heldout.js';
 import { PreviewGrid } from './pretrain_preview.js';
 import { checkSameSources, LOSS_KEY, RECORD_KEY, savedRecord, trainingRecord } from './pretrain_record.js';
 import type { RunPosition } from './run_state.js';
@@ -77,7 +77,7 @@ export interface PretrainOptions {
   readonly flips?: Flips;
   /** Held-out image folders (any split): the objective's loss on them is measured after every epoch. */
   readonly valData?: readonly string[];
-  /** At most this many held-out images, taken in turn from each folder (default 128). */
+  /** At most this many held-out images, taken in turn from each folder (default DEFAULT_VAL_IMAGES). */
   readonly valImages?: number;
   /** Objective settings that differ from DEFAULT_OBJECTIVE. */
   readonly objective: Partial<PretrainObjectiveOptions>;
@@ -119,7 +119,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
   const saved = o.resume ? await savedRecord(o.out) : null;
   if (saved) checkSameSources(o.out, saved.record, sources);
   const objective = saved ? objectiveOptions(saved.record.objective) : fromOptions;
-  const held = o.valData?.length ? heldOutItems(await scanSources([...o.valData], { splits: 'all' }), sources, o.valImages ?? 128) : [];
+  const held = o.valData?.length ? heldOutItems(await scanSources([...o.valData], { splits: 'all' }), sources, o.valImages ?? DEFAULT_VAL_IMAGES) : [];
   const cfg: UsfmConfig = makeConfig(o.model, { imgSize: [o.imgSize, o.imgSize], dropPath: o.dropPath, sharedRelPos: true });
   const specs = mimSpecs(cfg, objective);
   const rng = new Rng(o.seed);

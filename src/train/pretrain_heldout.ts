@@ -17,6 +17,9 @@ import type { PretrainObjectiveOptions } from '../pretrain/options.js';
 import { CompiledFn } from '../runtime/compiled.js';
 import { nodeBackend } from '../runtime/node.js';
 
+/** Held-out images measured when --val-images is not given. */
+export const DEFAULT_VAL_IMAGES = 128;
+
 export interface HeldOutLosses {
   readonly loss: number;
   readonly lSpa: number;
