@@ -16,15 +16,19 @@
 # ratio 0.4 / 0.75), meanfill / tokenfill / noisefill (both, masked units filled with the image mean / replaced by
 # the mask token / filled with noise around the mean), or NAME=PATH: an existing encoder checkpoint
 # evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
+# --ft-seeds 1,2,3 fine-tunes each arm with several seeds (seed 1 in OUT/ft-hc18-ARM, others in OUT/ft-hc18-ARM-sSEED)
+# and scores each run on the test and on the val split (hc18_20pct_seeds: {seed: {test_dice, val_dice}}): choices
+# between arms are to be made on the val scores, leaving the test split to the reported studies.
 set -euo pipefail
 out=${1:?usage: bench/pretrain_ablation.sh OUT [--epochs E] [--epoch-length N] [--variants LIST]}; shift
-epochs=8; len=1024; variants=none,both,spatial,frequency; ft_epochs=15
+epochs=8; len=1024; variants=none,both,spatial,frequency; ft_epochs=15; ft_seeds=1
 while [ $# -gt 0 ]; do
   case $1 in
     --epochs) epochs=$2; shift 2 ;;
     --epoch-length) len=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
     --ft-epochs) ft_epochs=$2; shift 2 ;;
+    --ft-seeds) ft_seeds=$2; shift 2 ;;
     *) echo "bench/pretrain_ablation.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -66,21 +70,34 @@ for v in ${variants//,/ }; do
     enc=$run/encoder.safetensors
   fi
   probe=$(node --import tsx "$here/bench/linear_probe.ts" --data "$data/Cls/busi" --weights "$enc")
-  ft=$out/ft-hc18-$v
-  if [ ! -f "$ft/eval.json" ]; then
-    rm -rf "$ft"
-    usfm finetune --task seg --data "$data/Seg/hc18" --weights "$enc" --model vit-t --label-ratio 0.2 --epochs "$ft_epochs" \
-      --lr 0.0128 --layer-decay 1 --seg-channels 64 --val-every 5 --seed 1 --out "$ft" >"$ft.log" 2>&1
-    usfm eval --run "$ft" --data "$data/Seg/hc18" --json >"$ft/eval.json.tmp" && mv "$ft/eval.json.tmp" "$ft/eval.json"
-  fi
+  for seed in ${ft_seeds//,/ }; do
+    ft=$out/ft-hc18-$v; [ "$seed" = 1 ] || ft=$ft-s$seed
+    if [ ! -f "$ft/eval.json" ]; then
+      rm -rf "$ft"
+      usfm finetune --task seg --data "$data/Seg/hc18" --weights "$enc" --model vit-t --label-ratio 0.2 --epochs "$ft_epochs" \
+        --lr 0.0128 --layer-decay 1 --seg-channels 64 --val-every 5 --seed "$seed" --out "$ft" >"$ft.log" 2>&1
+      usfm eval --run "$ft" --data "$data/Seg/hc18" --json >"$ft/eval.json.tmp" && mv "$ft/eval.json.tmp" "$ft/eval.json"
+    fi
+    if [ ! -f "$ft/eval-val.json" ]; then
+      usfm eval --run "$ft" --data "$data/Seg/hc18" --split val --json >"$ft/eval-val.json.tmp" && mv "$ft/eval-val.json.tmp" "$ft/eval-val.json"
+    fi
+  done
+  ft=$out/ft-hc18-$v; [ "${ft_seeds%%,*}" = 1 ] || ft=$ft-s${ft_seeds%%,*}
   node -e '
-    const [v, flags, probe, evalPath, pre] = process.argv.slice(1);
+    const [v, flags, probe, evalPath, pre, base, seeds] = process.argv.slice(1);
     const fs = require("fs");
     const e = JSON.parse(fs.readFileSync(evalPath, "utf8"));
+    const dice = (f) => JSON.parse(fs.readFileSync(f, "utf8")).summary.dice.mean;
+    const bySeed = Object.fromEntries(seeds.split(",").map((s) => {
+      const dir = s === "1" ? base : `${base}-s${s}`;
+      return [s, { test_dice: dice(`${dir}/eval.json`), val_dice: dice(`${dir}/eval-val.json`) }];
+    }));
     const last = pre ? fs.readFileSync(pre, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined).pop() : null;
     // The whole objective the run trained with (options.json keeps every setting), so defaults that change later stay on record.
     const opts = pre ? JSON.parse(fs.readFileSync(require("path").join(require("path").dirname(pre), "options.json"), "utf8")) : null;
-    console.log(JSON.stringify({ variant: v, flags, objective: opts ? opts.objective : undefined, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary, hc18_checkpoint: e.weights }));
-  ' "$v" "${ckpt:-${flags[*]:-}}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || [ -n "$ckpt" ] || echo "$out/pretrain-$v/metrics.jsonl")" >>"$out/results.jsonl"
+    console.log(JSON.stringify({ variant: v, flags, objective: opts ? opts.objective : undefined, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary,
+      hc18_checkpoint: e.weights, hc18_20pct_seeds: bySeed }));
+  ' "$v" "${ckpt:-${flags[*]:-}}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || [ -n "$ckpt" ] || echo "$out/pretrain-$v/metrics.jsonl")" \
+    "$out/ft-hc18-$v" "$ft_seeds" >>"$out/results.jsonl"
   tail -n 1 "$out/results.jsonl"
 done
