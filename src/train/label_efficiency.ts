@@ -36,7 +36,7 @@ import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
 import { checkOutFolder, runClock, savedPosition } from './run_state.js';
-import { checkOptions, readResult, toJson, writeStudyResults } from './study_io.js';
+import { checkOptions, readResult, runsPretrained, toJson, writeStudyResults } from './study_io.js';
 import { StopOnSignal } from './stop.js';
 
 export type Arm = 'pretrained' | 'scratch';
@@ -292,11 +292,12 @@ async function subsetSizes(o: StudyOptions): Promise<(ratio: number) => number> 
  */
 export async function labelEfficiency(options: StudyOptions, out: string, log: (line: string) => void, runner: Runner = finetuneAndTest): Promise<StudyResults> {
   const weights = options.weights === null ? null : resolve(options.weights);
-  if (options.arms.includes('pretrained') && weights === null) throw new Error('the pretrained arm needs encoder weights');
+  const pretrained = runsPretrained(options);
+  if (pretrained && weights === null) throw new Error('the pretrained arm needs encoder weights');
   if (weights !== null && !statSync(weights, { throwIfNoEntry: false })?.isFile()) throw new Error(`${weights}: no such file`);
   const { weightsSha256: _given, ...rest } = options;
   // The weights' identity matters only to the pretrained arm (a scratch-only study never reads them).
-  const hash = weights !== null && options.arms.includes('pretrained') ? { weightsSha256: await fileSha256(weights) } : {};
+  const hash = weights !== null && pretrained ? { weightsSha256: await fileSha256(weights) } : {};
   const given: StudyOptions = { ...rest, data: resolve(options.data), weights, ...hash };
   await checkOutFolder(out);
   // Merged results (label-efficiency --merge) have no options.json: a study there would overwrite them.

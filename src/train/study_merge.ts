@@ -16,7 +16,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Arm, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
 import { aggregate, ARMS } from './label_efficiency.js';
-import { badWeightsRecord, LEGACY_DEFAULTS, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
+import { badWeightsRecord, LEGACY_DEFAULTS, runsPretrained, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
 import { checkOutFolder } from './run_state.js';
 
 /** One study to merge: where its results.json is, and what it holds. */
@@ -92,7 +92,7 @@ export async function mergeStudies(inputs: readonly StudyInput[], log: (line: st
       if (!ref) armSource.set(arm, input);
       else for (const k of ARM_RECIPE[arm]) differ(k, ref, input);
     }
-    if (o.arms.includes('pretrained')) {
+    if (runsPretrained(o)) {
       for (const earlier of pretrained) {
         const same = await sameWeights(earlier.results.options, o);
         if (same === false) throw new Error(`${path}: pretrained from ${showWeights(o)}, which is not the same file as ${showWeights(earlier.results.options)} in ${earlier.path}`);
