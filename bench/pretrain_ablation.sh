@@ -11,8 +11,8 @@
 #
 #   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
 #
-# Variants (every other setting is the current default, recorded per line as "objective"): both (branch 1,1,1: the
-# default), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (both, spatial mask
+# Variants (every other setting is the current default, recorded per line as "objective"): both (branch 1,1,1: USFM's
+# dual objective), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (both, spatial mask
 # ratio 0.4 / 0.75), meanfill / tokenfill / noisefill (both, masked units filled with the image mean / replaced by
 # the mask token / filled with noise around the mean), or NAME=PATH: an existing encoder checkpoint
 # evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).

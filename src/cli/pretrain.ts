@@ -17,11 +17,12 @@ export const pretrainHelp = `usfm pretrain --data DIR[,DIR…] --model vit-t|vit
     [--mask-ratio ${D.maskRatio}] [--mask-unit ${D.maskUnit}] [--fill token|noise|mean] [--noise-std ${D.noiseStd}]
     [--freq-ratio ${D.freqRatio}] [--base-bw ${D.baseBw}] [--increase-factor ${D.increaseFactor}] [--max-increase ${D.maxIncrease}]
     [--center-protect ${D.centerProtect}] [--outer-radius corner|inscribed] [--lambda-freq ${D.freqWeight}] [--freq-log on|off]
-    [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default 1,1,1)]
-  Spatial-frequency dual masked image modeling (USFM's objective): each image is masked spatially (square
+    [--branch SPATIAL,FREQUENCY,BOTH (probabilities, default ${D.branch.spatial},${D.branch.frequency},${D.branch.both})]
+  Masked image modeling with USFM's spatial and frequency branches: each image is masked spatially (square
   units replaced by a learnt mask token, or filled with noise around its mean), in frequency (random
-  band-stop rings of its centred DFT) or both; a SimMIM decoder reconstructs it; loss = L1 on masked
-  pixels + λ·L1 between log-amplitude spectra (--freq-log off: amplitude spectra, ≈ 100× larger at 224 px: lower
+  band-stop rings of its centred DFT) or both, as --branch draws (default: spatial only, which fine-tuned
+  best here; --branch 1,1,1 is USFM's dual objective); a SimMIM decoder reconstructs it; loss = L1 on masked
+  pixels + λ·L1 between log-amplitude spectra of the frequency-branch images (--freq-log off: amplitude spectra, ≈ 100× larger at 224 px: lower
   --lambda-freq with it). Rings run out to the spectrum's corner (--outer-radius inscribed: to min(H, W)/2, as the
   official schedule, which never masks the corners).
   Each DIR is a source sampled uniformly (--balance source), scanned recursively for PNG/JPEG/BMP/TIFF/WebP and DICOM (every frame of a cine is an image)

@@ -14,7 +14,7 @@ import { MIM_INPUTS } from './batch.js';
 import { bandStopImage } from './mask_image.js';
 import { ringGeometry, ringStopMask } from './masks.js';
 import { mimLoss, mimSpecs } from './objective.js';
-import { objectiveOptions } from './options.js';
+import { DUAL_BRANCHES, objectiveOptions } from './options.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/torch/', import.meta.url));
 const golden = readSafetensors(`${dir}pretrain/mim.golden.safetensors`);
@@ -47,7 +47,7 @@ for (const fill of ['mean', 'token'] as const) test(`objective (${fill === 'toke
   const tag = fill === 'token' ? 'token' : 'pixel';
   const enc = await loadUsfm(`${dir}small_shared.pth`, { imgSize: 32 });
   const cfg = { ...enc.config, dropPath: 0 };
-  const o = objectiveOptions({ fill, maskUnit: 16, freqWeight: Number(g.metadata.lambda) });
+  const o = objectiveOptions({ fill, maskUnit: 16, freqWeight: Number(g.metadata.lambda), branch: DUAL_BRANCHES });
   const values = new Map(enc.params);
   for (const k of ['decoder.0.weight', 'decoder.0.bias']) values.set(k, f32(g.tensors.get(k)!));
   const ps = new ParamSet(mimSpecs(cfg, o), values);

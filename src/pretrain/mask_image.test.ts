@@ -6,7 +6,7 @@ import { IMAGENET_MEAN, IMAGENET_STD } from '../data/preprocess.js';
 import { MIM_INPUTS, MimMasker } from './batch.js';
 import { bandStopImage, bandStopPlane, channelStats, fillMasked } from './mask_image.js';
 import { chooseRings, ringGeometry, ringStopMask } from './masks.js';
-import { objectiveOptions } from './options.js';
+import { DUAL_BRANCHES, objectiveOptions } from './options.js';
 
 type C = [number, number];
 
@@ -114,7 +114,7 @@ test('MimMasker: feeds, per-branch masks, token masks, determinism per seed', ()
   const cfg = { imgSize: [64, 96] as const, patchSize: 16, inChans: 3 };
   const x = images(12, 64, 96, 1);
   for (const fill of ['mean', 'noise', 'token'] as const) {
-    const o = objectiveOptions({ fill, maskUnit: 32, maskRatio: 0.5, baseBw: 4, centerProtect: 2 });
+    const o = objectiveOptions({ fill, maskUnit: 32, maskRatio: 0.5, baseBw: 4, centerProtect: 2, branch: DUAL_BRANCHES });
     const a = new MimMasker(cfg, o, 7).prepare(x);
     const b = new MimMasker(cfg, o, 7).prepare(x);
     for (const k of Object.keys(a.feeds)) assert.deepEqual(a.feeds[k]!.data, b.feeds[k]!.data, `${fill} ${k}`);

@@ -13,7 +13,7 @@ import { MIM_INPUTS, MimMasker } from './batch.js';
 import { decodePixels } from './decoder.js';
 import { frequencyLoss, spatialLoss } from './losses.js';
 import { mimFrozen, mimLoss, mimSpecs } from './objective.js';
-import { objectiveOptions } from './options.js';
+import { DUAL_BRANCHES, objectiveOptions } from './options.js';
 import type { PretrainObjectiveOptions } from './options.js';
 
 const cfg = makeConfig('vit-t', { embedDim: 24, depth: 1, heads: 2, imgSize: [32, 48], dropPath: 0, sharedRelPos: true });
@@ -98,7 +98,7 @@ function images(b: number, seed: number): HostTensor<'float32'> {
 }
 
 for (const fill of ['noise', 'token'] as const) test(`mimLoss (${fill} fill) equals a plain-TS decoder + L_spa + λ·L_freq on the encoder's tokens`, async () => {
-  const o = objectiveOptions({ fill, maskUnit: 16, maskRatio: 0.5, baseBw: 3, centerProtect: 1, freqWeight: 0.7 });
+  const o = objectiveOptions({ fill, maskUnit: 16, maskRatio: 0.5, baseBw: 3, centerProtect: 1, freqWeight: 0.7, branch: DUAL_BRANCHES });
   const specs = mimSpecs(cfg, o);
   const rng = new Rng(3);
   const params = new Map(specs.map((s) => [s.name, initialise(s.shape, s.name === 'mask_token' ? { kind: 'normal', std: 1 } : s.init, rng)]));

@@ -67,15 +67,20 @@ export interface PretrainObjectiveOptions {
   readonly pixelStd: Triple;
 }
 
+/** USFM's dual objective: spatial, frequency and both branches equally likely per image (`--branch 1,1,1`). */
+export const DUAL_BRANCHES: BranchProbabilities = { spatial: 1 / 3, frequency: 1 / 3, both: 1 / 3 };
+
 /**
  * Defaults. The USFM paper's own values are unpublished (issue #5: "details in revision"); SimMIM's are
  * used where they exist (unit 32, ratio 0.6, L1 on the masked pixels). The ring defaults give 224×224
  * inputs 13 rings from the protected disk d ≤ 4 out to the corner (outer radii 8, 12, 18, 27, 40, 56,
  * 72, 88, 104, 120, 136, 152, 168), 6 of which are removed per image: log-spaced at low frequencies
  * (where the energy is), 16 bins wide above 40. The centre disk keeps the mean and the coarsest layout,
- * so a band-stopped image stays recognisable but loses whole scales of texture/edges. Branches are
- * equally likely: the figure shows the combined input, the issue asks for a per-image choice, and with
- * thirds a batch of 8 lacks a frequency image with probability (1/3)^8. λ = 1: with the log spectrum
+ * so a band-stopped image stays recognisable but loses whole scales of texture/edges. Branch: spatial
+ * only. With the token fill, an ablation (docs/pretraining/, "Token-fill branch ablation" and "Spatial-only,
+ * 45 epochs") found the frequency branch hurting fine-tuning: spatial-only pretraining fine-tuned better on
+ * HC18 and probed better on BUSI than both branches (⅓ each, USFM's objective: `--branch 1,1,1`). λ = 1 (used
+ * whenever a frequency image is drawn): with the log spectrum
  * both terms are O(1) L1 means in comparable units (see losses.ts). Fill `token` (SimMIM's): with the
  * `noise` fill (USFM's "noise addition") a ViT-T never learnt the masked task on our ultrasound — noise
  * with the image's mean and std looks like speckle, so the masked units are not recognisable — and
@@ -93,7 +98,7 @@ export const DEFAULT_OBJECTIVE: PretrainObjectiveOptions = {
   maxIncrease: 16,
   centerProtect: 4,
   outerRadius: 'corner',
-  branch: { spatial: 1 / 3, frequency: 1 / 3, both: 1 / 3 },
+  branch: { spatial: 1, frequency: 0, both: 0 },
   freqWeight: 1,
   freqLog: true,
   pixelMean: IMAGENET_MEAN,

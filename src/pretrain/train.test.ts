@@ -12,7 +12,7 @@ import { ParamSet } from '../train/param_set.js';
 import { TrainStep } from '../train/step.js';
 import { MimMasker } from './batch.js';
 import { mimFrozen, mimLossFn, mimSpecs } from './objective.js';
-import { objectiveOptions } from './options.js';
+import { DUAL_BRANCHES, objectiveOptions } from './options.js';
 
 /** Four 32×32 grey "scans": a bright blob and stripes of different frequencies, ImageNet-normalised. */
 function scans(): HostTensor<'float32'> {
@@ -34,7 +34,7 @@ function scans(): HostTensor<'float32'> {
 
 for (const fill of ['noise', 'token'] as const) test(`a tiny encoder + SimMIM decoder learns the dual MIM objective (${fill} fill)`, async () => {
   const cfg = makeConfig('vit-t', { embedDim: 32, depth: 2, heads: 2, imgSize: [32, 32], dropPath: 0, sharedRelPos: true });
-  const o = objectiveOptions({ fill, maskUnit: 16, maskRatio: 0.5, baseBw: 3, centerProtect: 1.5, increaseFactor: 0.5, maxIncrease: 4 });
+  const o = objectiveOptions({ fill, maskUnit: 16, maskRatio: 0.5, baseBw: 3, centerProtect: 1.5, increaseFactor: 0.5, maxIncrease: 4, branch: DUAL_BRANCHES });
   const specs = mimSpecs(cfg, o);
   const rng = new Rng(1);
   const ps = new ParamSet(specs, new Map(specs.map((s) => [s.name, initialise(s.shape, s.init, rng)])));
