@@ -20,7 +20,7 @@ import {
   chooseBranch, chooseRings, hasFrequency, hasSpatial, pixelMask, ringGeometry, ringStopMask, spatialUnitMask, tokenMask,
 } from './masks.js';
 import type { Branch, PretrainObjectiveOptions } from './options.js';
-import { validateObjective } from './options.js';
+import { usesFrequency, validateObjective } from './options.js';
 
 /** Names of the batch inputs of the objective's graph. */
 export const MIM_INPUTS = {
@@ -130,8 +130,8 @@ export class MimMasker {
       [MIM_INPUTS.pixels]: f32([b, c, H, W], x),
       [MIM_INPUTS.target]: pixels,
       [MIM_INPUTS.pixelMask]: f32([b, 1, H, W], pm),
-      [MIM_INPUTS.freqWeight]: f32([b, 1, 1, 1], fw),
     };
+    if (usesFrequency(this.o)) feeds[MIM_INPUTS.freqWeight] = f32([b, 1, 1, 1], fw);
     if (token) feeds[MIM_INPUTS.tokenMask] = f32([b, patches, 1], tm);
     return { feeds, masks };
   }

@@ -53,7 +53,7 @@ for (const fill of ['mean', 'token'] as const) test(`objective (${fill === 'toke
   const ps = new ParamSet(mimSpecs(cfg, o), values);
   const step = new TrainStep(nodeBackend, ps, (vb, b) => {
     const r = mimLoss(vb, b, cfg, o);
-    return { loss: r.loss, extra: { l_spa: r.lSpa, l_freq: r.lFreq, reconstruction: r.reconstruction } };
+    return { loss: r.loss, extra: { l_spa: r.lSpa, l_freq: r.lFreq!, reconstruction: r.reconstruction } };
   });
   const names = [MIM_INPUTS.pixels, MIM_INPUTS.target, MIM_INPUTS.pixelMask, MIM_INPUTS.freqWeight, ...(fill === 'token' ? [MIM_INPUTS.tokenMask] : [])];
   const r = await step.run(Object.fromEntries(names.map((k) => [k, g.tensors.get(k)!])));

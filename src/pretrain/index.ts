@@ -1,6 +1,6 @@
 // USFM pretraining: the spatial-frequency dual masked-image-modeling objective (host masks + graph loss).
 export type { Branch, BranchProbabilities, PretrainObjectiveOptions, SpatialFill } from './options.js';
-export { DEFAULT_OBJECTIVE, DUAL_BRANCHES, objectiveOptions, validateObjective } from './options.js';
+export { DEFAULT_OBJECTIVE, DUAL_BRANCHES, objectiveOptions, usesFrequency, validateObjective } from './options.js';
 export type { RingGeometry, UnitMask } from './masks.js';
 export {
   chooseBranch, chooseRings, hasFrequency, hasSpatial, outerRadius, pixelMask, ringEdges, ringGeometry, ringIndex, ringStopMask, spatialUnitMask,

@@ -110,7 +110,7 @@ for (const fill of ['noise', 'token'] as const) test(`mimLoss (${fill} fill) equ
     const r = mimLoss(vb, ins, cfg, o);
     const tm = o.fill === 'token' ? ins[MIM_INPUTS.tokenMask] : undefined;
     const { tokens } = usfmEncoder(VarBuilder.bind(ins), ins[MIM_INPUTS.pixels]!, cfg, { tokenMask: tm });
-    return { loss: r.loss, lSpa: r.lSpa, lFreq: r.lFreq, rec: r.reconstruction, tokens };
+    return { loss: r.loss, lSpa: r.lSpa, lFreq: r.lFreq!, rec: r.reconstruction, tokens };
   });
   const out = await f.run(feeds);
   await f.release();
@@ -123,6 +123,34 @@ for (const fill of ['noise', 'token'] as const) test(`mimLoss (${fill} fill) equ
     assert.ok(Math.abs(got - w) < 1e-4 * Math.max(1, Math.abs(w)), `${k}: graph ${got} vs plain ${w}`);
   }
   assert.ok(want.lSpa > 0.1 && want.lFreq > 0.1);
+});
+
+test('spatial only: no frequency-weight feed and no L_freq in the graph; the loss is the dual graph\'s L_spa on the same feeds', async () => {
+  const o = objectiveOptions({ fill: 'token', maskUnit: 16, maskRatio: 0.5, branch: { spatial: 1, frequency: 0, both: 0 } });
+  const rng = new Rng(5);
+  const params = new Map(mimSpecs(cfg, o).map((s) => [s.name, initialise(s.shape, s.name === 'mask_token' ? { kind: 'normal', std: 1 } : s.init, rng)]));
+  const batch = new MimMasker(cfg, o, 12).prepare(images(3, 2));
+  assert.equal(MIM_INPUTS.freqWeight in batch.feeds, false);
+  const run = async (obj: PretrainObjectiveOptions, extra: Record<string, HostTensor>): Promise<Record<string, HostTensor>> => {
+    // mimLoss throws if it asks for a feed the batch lacks, so the spatial graph cannot contain L_freq.
+    const f = new CompiledFn(nodeBackend, (ins) => {
+      const r = mimLoss(VarBuilder.bind(ins), ins, cfg, obj);
+      return { loss: r.loss, lSpa: r.lSpa, ...(r.lFreq ? { lFreq: r.lFreq } : {}) };
+    });
+    try {
+      return await f.run({ ...Object.fromEntries(params), ...batch.feeds, ...extra });
+    } finally {
+      await f.release();
+    }
+  };
+  const spatial = await run(o, {});
+  assert.equal(spatial.lFreq, undefined);
+  const none: HostTensor = { dtype: 'float32', shape: [3, 1, 1, 1], data: new Float32Array(3) };
+  const dual = await run({ ...o, branch: DUAL_BRANCHES }, { [MIM_INPUTS.freqWeight]: none });
+  assert.equal(Number(dual.lFreq!.data[0]), 0);
+  const want = Number(dual.lSpa!.data[0]);
+  assert.ok(want > 0.1);
+  for (const k of ['loss', 'lSpa']) assert.ok(Math.abs(Number(spatial[k]!.data[0]) - want) < 1e-6, `${k}: ${Number(spatial[k]!.data[0])} vs ${want}`);
 });
 
 test('decoder + L_freq (and L_spa): analytic gradients match central differences (float64)', async () => {

@@ -16,12 +16,14 @@ import { MIM_INPUTS } from './batch.js';
 import { simmimDecoder } from './decoder.js';
 import { frequencyLoss, spatialLoss } from './losses.js';
 import type { PretrainObjectiveOptions } from './options.js';
+import { usesFrequency } from './options.js';
 
 export interface MimLossOutputs {
   /** L_spa + λ·L_freq (scalar). */
   readonly loss: Tensor;
   readonly lSpa: Tensor;
-  readonly lFreq: Tensor;
+  /** Absent when no image can take the frequency branch ({@link usesFrequency}): L_freq is then 0. */
+  readonly lFreq?: Tensor;
   /** [B, C, H, W] the decoder's output, in the normalised pixel space. */
   readonly reconstruction: Tensor;
 }
@@ -45,12 +47,14 @@ export function mimLoss(
   const { tokens } = usfmEncoder(vb, x, cfg, { ...enc, tokenMask });
   const reconstruction = simmimDecoder(vb, tokens, cfg);
   const lSpa = spatialLoss(reconstruction, target, need(batch, MIM_INPUTS.pixelMask));
+  if (!usesFrequency(o)) return { loss: lSpa, lSpa, reconstruction };
   const lFreq = frequencyLoss(reconstruction, target, need(batch, MIM_INPUTS.freqWeight), o.freqLog);
   return { loss: add(lSpa, mul(lFreq, o.freqWeight)), lSpa, lFreq, reconstruction };
 }
 
 /**
- * The objective as a {@link LossFn} for {@link TrainStep}: extra outputs `l_spa` and `l_freq`. Drop-path
+ * The objective as a {@link LossFn} for {@link TrainStep}: extra outputs `l_spa` and `l_freq` (the latter
+ * only when {@link usesFrequency}). Drop-path
  * keep masks are read from the batch when present, as finetune feeds them (`dp{i}a`, `dp{i}m`, [B,1,1]).
  */
 export function mimLossFn(cfg: UsfmConfig, o: PretrainObjectiveOptions): LossFn {
@@ -59,7 +63,7 @@ export function mimLossFn(cfg: UsfmConfig, o: PretrainObjectiveOptions): LossFn 
       ? Array.from({ length: cfg.depth }, (_, i) => ({ attn: need(batch, `dp${i}a`), mlp: need(batch, `dp${i}m`) }))
       : undefined;
     const r = mimLoss(vb, batch, cfg, o, { dropPath });
-    return { loss: r.loss, extra: { l_spa: r.lSpa, l_freq: r.lFreq } };
+    return { loss: r.loss, extra: { l_spa: r.lSpa, ...(r.lFreq ? { l_freq: r.lFreq } : {}) } };
   };
 }
 

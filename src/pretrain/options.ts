@@ -67,6 +67,14 @@ export interface PretrainObjectiveOptions {
   readonly pixelStd: Triple;
 }
 
+/**
+ * Whether any image can take the frequency branch. When none can, L_freq is identically 0 and the
+ * objective leaves the DFTs out of the graph (≈ a tenth of a vit-t step at 224²).
+ */
+export function usesFrequency(o: Pick<PretrainObjectiveOptions, 'branch'>): boolean {
+  return o.branch.frequency + o.branch.both > 0;
+}
+
 /** USFM's dual objective: spatial, frequency and both branches equally likely per image (`--branch 1,1,1`). */
 export const DUAL_BRANCHES: BranchProbabilities = { spatial: 1 / 3, frequency: 1 / 3, both: 1 / 3 };
 

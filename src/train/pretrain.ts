@@ -220,7 +220,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
         seen += b;
         sums.loss += r.loss * b;
         sums.lSpa += Number(r.extra.l_spa!.data[0]) * b;
-        sums.lFreq += Number(r.extra.l_freq!.data[0]) * b;
+        sums.lFreq += Number(r.extra.l_freq?.data[0] ?? 0) * b;
         const secs = (performance.now() - t0) / 1000;
         const eta = ((total - globalStep) * secs) / Math.max(1, (batchIndex - skip) / accum);
         log(`epoch ${epoch + 1}/${o.epochs} ${String(batchIndex).padStart(4)}/${loader.length} loss ${(sums.loss / seen).toFixed(4)} ` +

@@ -56,7 +56,7 @@ export class HeldOutLoss {
   ) {
     this.fn = new CompiledFn(nodeBackend, (ins) => {
       const r = mimLoss(VarBuilder.bind(ins), ins, cfg, o);
-      return { loss: r.loss, l_spa: r.lSpa, l_freq: r.lFreq };
+      return { loss: r.loss, l_spa: r.lSpa, ...(r.lFreq ? { l_freq: r.lFreq } : {}) };
     });
   }
 
@@ -90,7 +90,7 @@ export class HeldOutLoss {
       const r = await this.fn.run({ ...Object.fromEntries(params), ...masker.prepare(pixels).feeds });
       sums.loss += Number(r.loss!.data[0]);
       sums.lSpa += Number(r.l_spa!.data[0]);
-      sums.lFreq += Number(r.l_freq!.data[0]);
+      sums.lFreq += Number(r.l_freq?.data[0] ?? 0);
     }
     const n = this.batches.length;
     return { loss: sums.loss / n, lSpa: sums.lSpa / n, lFreq: sums.lFreq / n };
