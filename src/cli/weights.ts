@@ -31,7 +31,7 @@ export interface RecipeDefaults {
  * from scratch 6.4e-2 beat 2e-2 with two seeds (balanced accuracy 0.618 / 0.525 vs 0.430 / 0.475) while the
  * bundled backbone fell from 0.537–0.600 to 0.476 at 6.4e-2 (docs/label-efficiency). Any other checkpoint
  * (e.g. the official USFM_latest.pth): the official recipe, lr 1.25e-3 (cls) / 3.2e-3 (seg), layer decay 0.65.
- * The bundled backbone is known by name or by content, so `--weights weights/usfm-vit-t-dualmim.safetensors`
+ * The bundled backbone is known by name or by content, so `--weights weights/usfm-vit-t.safetensors`
  * (or a copy of it) gets its recipe too.
  */
 export function recipeDefaults(weightsArg: string, task: 'cls' | 'seg'): RecipeDefaults {

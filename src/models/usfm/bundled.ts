@@ -1,5 +1,5 @@
-// The pretrained backbone shipped with the package: our own ViT-T, pretrained with USFM's dual masked
-// image modeling on the public ultrasound in ../shared/data (model card: weights/README.md).
+// The pretrained backbone shipped with the package: our own ViT-T, pretrained with masked image modeling
+// (USFM's spatial branch, mask-token fill) on the public ultrasound in ../shared/data (model card: weights/README.md).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { identicalFiles } from '../../checkpoint/identical.js';
@@ -7,7 +7,7 @@ import type { ModelName } from './config.js';
 
 export const BUNDLED_NAME = 'bundled';
 export const BUNDLED_MODEL: ModelName = 'vit-t';
-export const BUNDLED_PATH = fileURLToPath(new URL('../../../weights/usfm-vit-t-dualmim.safetensors', import.meta.url));
+export const BUNDLED_PATH = fileURLToPath(new URL('../../../weights/usfm-vit-t.safetensors', import.meta.url));
 
 /**
  * Resolve a `--weights` value: `none` → null (random init), `bundled` → the shipped ViT-T (only for
