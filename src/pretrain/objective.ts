@@ -53,9 +53,9 @@ export function mimLoss(
 }
 
 /**
- * The objective as a {@link LossFn} for {@link TrainStep}: extra outputs `l_spa` and `l_freq` (the latter
- * only when {@link usesFrequency}). Drop-path
- * keep masks are read from the batch when present, as finetune feeds them (`dp{i}a`, `dp{i}m`, [B,1,1]).
+ * The objective as a {@link LossFn} for {@link TrainStep}: extra outputs `l_spa` and, when
+ * {@link usesFrequency}, `l_freq`. Drop-path keep masks are read from the batch when present, as finetune
+ * feeds them (`dp{i}a`, `dp{i}m`, [B,1,1]).
  */
 export function mimLossFn(cfg: UsfmConfig, o: PretrainObjectiveOptions): LossFn {
   return (vb, batch) => {
