@@ -12,7 +12,7 @@
 #   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
 #
 # Variants (every other setting is the current default, recorded per line as "objective"): both (branch 1,1,1: USFM's
-# dual objective), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (both, spatial mask
+# dual objective), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (spatial only, mask
 # ratio 0.4 / 0.75), meanfill / tokenfill / noisefill (both, masked units filled with the image mean / replaced by
 # the mask token / filled with noise around the mean), or NAME=PATH: an existing encoder checkpoint
 # evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
@@ -48,8 +48,8 @@ for v in ${variants//,/ }; do
     spatial) flags=(--branch 1,0,0) ;;
     frequency) flags=(--branch 0,1,0) ;;
     nofreqloss) flags=(--branch 1,1,1 --lambda-freq 0) ;;
-    mask04) flags=(--branch 1,1,1 --mask-ratio 0.4) ;;
-    mask075) flags=(--branch 1,1,1 --mask-ratio 0.75) ;;
+    mask04) flags=(--branch 1,0,0 --mask-ratio 0.4) ;;
+    mask075) flags=(--branch 1,0,0 --mask-ratio 0.75) ;;
     meanfill) flags=(--branch 1,1,1 --fill mean) ;;
     tokenfill) flags=(--branch 1,1,1 --fill token) ;;
     noisefill) flags=(--branch 1,1,1 --fill noise) ;;
