@@ -42,12 +42,14 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   in how many seeds pretraining led; and the claim check: the fewest labels at which pretraining matches (mean at least
   as high) or beats (by > 2 SE of the difference) scratch at the largest ratio.
 
-usfm label-efficiency --merge STUDY,STUDY[,…] --out DIR
+usfm label-efficiency --merge STUDY[:ARM],STUDY[:ARM][,…] --out DIR
   Merges studies run with the same recipe (more seeds run elsewhere, other ratios or arms) into one: each STUDY is a
   study folder or its results.json. Every option that changes how a run trains must agree (an arm's lr and layer
   decay between studies that ran that arm), and so must each ratio's plan (images, epochs, steps); data and weights
   paths may differ (another machine): the pretrained weights must be the same by content (recorded SHA-256; for older
   studies without one, the file at the recorded path if still there, else a note). No run may be in two studies.
+  STUDY:scratch (or :pretrained) takes only that arm's runs: the scratch arm does not depend on the weights, so new
+  weights need only --arms pretrained with the recipe, seeds and ratios of an earlier study, merged with OLD:scratch.
   Writes DIR/results.json (the studies merged from listed), DIR/plot.svg, DIR/plot.png and DIR/report.html; DIR may
   hold an earlier merge, never a study of its own nor one of the merged ones.`;
 

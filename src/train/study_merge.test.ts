@@ -145,6 +145,30 @@ describe('label-efficiency --merge', () => {
     await assert.rejects(mergeStudies([a]), /at least two studies/);
   });
 
+  it('STUDY:ARM takes one arm of a study: new weights\' pretrained runs merge with an earlier study\'s scratch runs', async () => {
+    const old = await study({ seeds: [42] });
+    const other = join(tmp, 'new-weights.safetensors');
+    writeFileSync(other, 'new weights');
+    const fresh = await study({ seeds: [42], arms: ['pretrained'], weights: other });
+    // Whole, the two disagree on the weights and both hold the pretrained runs.
+    await assert.rejects(mergeStudies([await readStudyResults(fresh), await readStudyResults(old)]), /which is not the same file as/);
+    const out = join(tmp, 'merged-arm');
+    const merged = await mergeStudyFolders([fresh, `${old}:scratch`], out, quiet);
+    assert.ok(merged.complete);
+    assert.deepEqual(merged.runs.map((x) => x.name), ['pretrained-r0.5-s42', 'scratch-r0.5-s42', 'pretrained-r1-s42', 'scratch-r1-s42']);
+    assert.deepEqual(merged.runs.map((x) => Math.round(x.metrics.dice! * 1e9) / 1e9), [0.95, 0.75, 1, 0.8]);
+    const want = (await readStudyResults(fresh)).results.options;
+    assert.deepEqual([merged.options.arms, merged.options.weights, merged.options.weightsSha256], [['pretrained', 'scratch'], other, want.weightsSha256]);
+    assert.deepEqual(merged.mergedFrom, [join(fresh, 'results.json'), `${join(old, 'results.json')}:scratch`]);
+    // A merge of that merge keeps the marks; an arm the study did not run is named.
+    const c = await study({ seeds: [43], arms: ['pretrained'], weights: other });
+    assert.deepEqual((await mergeStudyFolders([out, c], join(tmp, 'merged-arm-2'), quiet)).mergedFrom?.slice(1, 2), [`${join(old, 'results.json')}:scratch`]);
+    await assert.rejects(mergeStudyFolders([old, `${fresh}:scratch`], join(tmp, 'm-arm'), quiet), (e: Error) => e.message === `${join(fresh, 'results.json')}: ran no scratch arm (arms: pretrained)`);
+    // The scratch part's recipe is still checked.
+    const lr = await study({ seeds: [43], lrScratch: 1e-3 });
+    await assert.rejects(mergeStudyFolders([old, `${lr}:scratch`], join(tmp, 'm-arm'), quiet), /trained with --lr-scratch 0\.001, but .* with --lr-scratch 0\.0128;/);
+  });
+
   it('damaged inputs and an --out holding a study are one-line errors naming the file', async () => {
     const a = await study({ seeds: [42] });
     const bad = join(tmp, 'bad');

@@ -10,6 +10,8 @@
  * or for older studies the file at the recorded path, when it is still there). A run (arm × ratio × seed) may come
  * from one study only. The merged study is complete when it holds every run of the union of seeds × ratios × arms;
  * it records the studies it came from (for an input that was itself a merge, the studies that one came from).
+ * `STUDY:ARM` takes only that arm's runs of a study: the scratch arm does not depend on the pretrained weights, so
+ * a study of new weights can run `--arms pretrained` and take its scratch runs from an earlier study of the same recipe.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
@@ -47,6 +49,29 @@ export async function readStudyResults(path: string): Promise<StudyInput> {
   // Studies recorded before an option had its key ran with its legacy value (as a re-run of that study assumes).
   const options = { ...LEGACY_DEFAULTS, ...results.options } as StudyOptions;
   return { path: resolve(file), results: { ...results, options, runs: results.runs.map(withNaN) } };
+}
+
+/**
+ * Only the runs of `arm` in a study, recorded as if it had run that arm alone (its path marked `:ARM`); without
+ * the pretrained arm it records no weights, so they are neither compared nor merged.
+ */
+export function onlyArm(input: StudyInput, arm: Arm): StudyInput {
+  const { path, results: r } = input;
+  if (!r.options.arms.includes(arm)) throw new Error(`${path}: ran no ${arm} arm (arms: ${r.options.arms.join(', ')})`);
+  const { weightsSha256: _hash, ...rest } = r.options;
+  const options: StudyOptions = arm === 'pretrained' ? { ...r.options, arms: [arm] } : { ...rest, arms: [arm], weights: null };
+  const runs = r.runs.filter((x) => x.arm === arm);
+  const mark = (p: string): string => (p.endsWith(`:${arm}`) ? p : `${p}:${arm}`);
+  return {
+    path: mark(path),
+    results: { ...r, options, runs, summary: aggregate(runs), ...(r.mergedFrom ? { mergedFrom: r.mergedFrom.map(mark) } : {}) },
+  };
+}
+
+/** `STUDY:ARM` → the study and the arm to take from it (a path that exists as given is never split). */
+function armSelector(spec: string): { readonly path: string; readonly arm?: Arm } {
+  const m = /^(.+):(pretrained|scratch)$/.exec(spec);
+  return m && !existsSync(spec) ? { path: m[1]!, arm: m[2] as Arm } : { path: spec };
 }
 
 const planKey = (p: RatioPlan): string => JSON.stringify([p.images, p.epochs, p.steps, p.warmupEpochs, p.valEvery]);
@@ -149,10 +174,14 @@ export async function mergeStudyFolders(paths: readonly string[], out: string, l
   await checkOutFolder(out);
   const own = ['options.json', 'runs'].find((f) => existsSync(join(out, f)));
   if (own !== undefined) throw new Error(`${out}: holds a study (${own}); write the merged results to another --out`);
-  const inputs: StudyInput[] = [];
-  for (const p of paths) inputs.push(await readStudyResults(p));
   const target = resolve(out, 'results.json');
-  if (inputs.some((i) => i.path === target)) throw new Error(`${out}: is one of the studies merged; write the merged results to another --out`);
+  const inputs: StudyInput[] = [];
+  for (const spec of paths) {
+    const { path, arm } = armSelector(spec);
+    const input = await readStudyResults(path);
+    if (input.path === target) throw new Error(`${out}: is one of the studies merged; write the merged results to another --out`);
+    inputs.push(arm ? onlyArm(input, arm) : input);
+  }
   const merged = await mergeStudies(inputs, log);
   await mkdir(out, { recursive: true });
   await writeStudyResults(out, merged);
