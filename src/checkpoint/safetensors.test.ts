@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HostTensor } from '../core/host.js';
 import { hostTensor } from '../core/host.js';
 import { CheckpointError } from './errors.js';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
+import { readSafetensors, readSafetensorsHeader, readSafetensorsMetadataSync, writeSafetensors } from './safetensors.js';
 import { scratch } from './testing/tmp.js';
 
 const tmp = await scratch();
@@ -105,8 +106,21 @@ for (const [label, make, pattern] of CORRUPT) {
       assert.match(e.message, pattern);
       return true;
     });
+    // The synchronous metadata read rejects what concerns the header alike (tensor data is not its business).
+    assert.throws(() => readSafetensorsMetadataSync(path), (e: unknown) => {
+      assert.ok(e instanceof CheckpointError, String(e));
+      assert.ok(e.message.startsWith(`${path}: `), e.message);
+      assert.match(e.message, pattern);
+      return true;
+    });
   });
 }
+
+test('readSafetensorsMetadataSync returns the metadata map of a written file', async () => {
+  const path = join(tmp.dir, 'meta.safetensors');
+  await writeSafetensors(path, [['a', hostTensor('float32', [1], new Float32Array([1]))]], { 'usfm.pretrain': '{}', epoch: '3' });
+  assert.deepEqual(readSafetensorsMetadataSync(path), { 'usfm.pretrain': '{}', epoch: '3' });
+});
 
 test('writing refuses inconsistent tensors and leaves nothing behind', async () => {
   const path = `${tmp.dir}/refused.safetensors`;

@@ -3,6 +3,7 @@
  * touching tensor bytes and read each tensor straight into its own typed array;
  * writes stream through writeFileAtomic. Assumes a little-endian host.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { allocTyped } from '../core/dtype.js';
@@ -43,6 +44,32 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     return (await readHeader(path, fh)).header;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The `__metadata__` map of a safetensors file, read synchronously from its header alone (for quick decisions,
+ * such as which fine-tuning defaults a checkpoint gets). Throws a CheckpointError naming the file as the async reads do.
+ */
+export function readSafetensorsMetadataSync(path: string): Record<string, string> {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const lenBuf = new Uint8Array(8);
+    if (size < 8 || readSync(fd, lenBuf, 0, 8, 0) !== 8) throw new CheckpointError(path, `truncated (${size} bytes, shorter than the 8-byte header length)`, 'truncated');
+    const len = new DataView(lenBuf.buffer).getBigUint64(0, true);
+    if (len > BigInt(MAX_HEADER_BYTES)) throw new CheckpointError(path, `not a safetensors file (header length ${len} is implausible)`);
+    const headerLen = Number(len);
+    if (8 + headerLen > size) throw new CheckpointError(path, `truncated (header of ${headerLen} bytes ends past end of file)`, 'truncated');
+    const json = new Uint8Array(headerLen);
+    if (readSync(fd, json, 0, headerLen, 8) !== headerLen) throw new CheckpointError(path, 'truncated (header cut short)', 'truncated');
+    try {
+      return parseSafetensorsHeader(new TextDecoder().decode(json), size - 8 - headerLen).metadata;
+    } catch (e) {
+      throw new CheckpointError(path, (e as Error).message);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -20,7 +20,8 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
   --weights defaults to 'bundled' (our pretrained ViT-T, weights/README.md) for vit-t; other models need a checkpoint or none.
   --lr / --layer-decay defaults: 1.28e-2 (seg) and no layer decay with bundled or none; cls 2e-2 (bundled) / 6.4e-2 (none) (measured best here);
     with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65.
-    The bundled backbone is known by content too: its file's path, or a copy of it, gets the bundled defaults.
+    The bundled backbone is known by content too: its file's path, or a copy of it, gets the bundled defaults, and so
+    does any encoder usfm pretrain wrote (.safetensors with its training record).
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
     averages the gradients of K batches per optimizer step. --seg-channels defaults
   to the backbone width (768 for vit-b, as the official UPerNet config; 192 for vit-t).

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { BUNDLED_PATH } from '../models/usfm/bundled.js';
+import { BUNDLED_PATH, isBundledWeights } from '../models/usfm/bundled.js';
 import type { StudyResults } from '../train/label_efficiency.js';
 import { aggregate } from '../train/label_efficiency.js';
 import { fakeStudy } from '../report/testing/study.js';
@@ -36,7 +36,9 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'bundled' })), [2e-2, 1, 6.4e-2]);
-    // The bundled file by path, or a copy of it, is known by content; a same-sized file with other bytes is not.
+    // The bundled file by path, or a copy of it, is known by content; a same-sized file with other bytes is not, but
+    // it still carries the bundled file's pretraining record, and any encoder usfm pretrain wrote gets the same recipe
+    // (a checkpoint without that record gets the official one: weights.test.ts).
     const tmp = tempDir('usfm-le-recipe-');
     const copy = join(tmp, 'copy.safetensors');
     copyFileSync(BUNDLED_PATH, copy);
@@ -45,7 +47,8 @@ describe('usfm label-efficiency arguments', () => {
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(other, bytes);
     for (const w of [BUNDLED_PATH, copy]) assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: w })), [2e-2, 1, 6.4e-2], w);
-    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: other })), [1.25e-3, 0.65, 6.4e-2]);
+    assert.equal(isBundledWeights(other), false);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: other })), [2e-2, 1, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
     assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
     assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);
