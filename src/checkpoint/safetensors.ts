@@ -19,22 +19,35 @@ export interface SafetensorsFile {
   readonly metadata: Record<string, string>;
 }
 
-async function readHeader(path: string, fh: FileHandle): Promise<{ header: SafetensorsHeader; dataStart: number }> {
-  const size = (await fh.stat()).size;
+// The header checks shared by the async reads and the sync metadata read; each error names the file.
+function checkLengthField(path: string, size: number): void {
   if (size < 8) throw new CheckpointError(path, `truncated (${size} bytes, shorter than the 8-byte header length)`, 'truncated');
-  const lenBuf = new Uint8Array(8);
-  await readFully(path, fh, lenBuf, 0);
-  const len = new DataView(lenBuf.buffer).getBigUint64(0, true);
+}
+
+function headerLength(path: string, size: number, lengthField: Uint8Array): number {
+  const len = new DataView(lengthField.buffer, lengthField.byteOffset, 8).getBigUint64(0, true);
   if (len > BigInt(MAX_HEADER_BYTES)) throw new CheckpointError(path, `not a safetensors file (header length ${len} is implausible)`);
   const headerLen = Number(len);
   if (8 + headerLen > size) throw new CheckpointError(path, `truncated (header of ${headerLen} bytes ends past end of file)`, 'truncated');
-  const json = new Uint8Array(headerLen);
-  await readFully(path, fh, json, 8);
+  return headerLen;
+}
+
+function parseHeader(path: string, size: number, json: Uint8Array): SafetensorsHeader {
   try {
-    return { header: parseSafetensorsHeader(new TextDecoder().decode(json), size - 8 - headerLen), dataStart: 8 + headerLen };
+    return parseSafetensorsHeader(new TextDecoder().decode(json), size - 8 - json.length);
   } catch (e) {
     throw new CheckpointError(path, (e as Error).message);
   }
+}
+
+async function readHeader(path: string, fh: FileHandle): Promise<{ header: SafetensorsHeader; dataStart: number }> {
+  const size = (await fh.stat()).size;
+  checkLengthField(path, size);
+  const lenBuf = new Uint8Array(8);
+  await readFully(path, fh, lenBuf, 0);
+  const json = new Uint8Array(headerLength(path, size, lenBuf));
+  await readFully(path, fh, json, 8);
+  return { header: parseHeader(path, size, json), dataStart: 8 + json.length };
 }
 
 /** Read only the validated header (names, dtypes, shapes, offsets, metadata). */
@@ -55,19 +68,13 @@ export function readSafetensorsMetadataSync(path: string): Record<string, string
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const lenBuf = new Uint8Array(8);
-    if (size < 8 || readSync(fd, lenBuf, 0, 8, 0) !== 8) throw new CheckpointError(path, `truncated (${size} bytes, shorter than the 8-byte header length)`, 'truncated');
-    const len = new DataView(lenBuf.buffer).getBigUint64(0, true);
-    if (len > BigInt(MAX_HEADER_BYTES)) throw new CheckpointError(path, `not a safetensors file (header length ${len} is implausible)`);
-    const headerLen = Number(len);
-    if (8 + headerLen > size) throw new CheckpointError(path, `truncated (header of ${headerLen} bytes ends past end of file)`, 'truncated');
-    const json = new Uint8Array(headerLen);
-    if (readSync(fd, json, 0, headerLen, 8) !== headerLen) throw new CheckpointError(path, 'truncated (header cut short)', 'truncated');
-    try {
-      return parseSafetensorsHeader(new TextDecoder().decode(json), size - 8 - headerLen).metadata;
-    } catch (e) {
-      throw new CheckpointError(path, (e as Error).message);
-    }
+    checkLengthField(path, size);
+    const readAt = (buf: Uint8Array, position: number): Uint8Array => {
+      if (readSync(fd, buf, 0, buf.length, position) !== buf.length) throw new CheckpointError(path, 'truncated (the file shrank while being read)', 'truncated');
+      return buf;
+    };
+    const json = readAt(new Uint8Array(headerLength(path, size, readAt(new Uint8Array(8), 0))), 8);
+    return parseHeader(path, size, json).metadata;
   } finally {
     closeSync(fd);
   }

@@ -40,7 +40,7 @@ export interface RecipeDefaults {
  */
 export function recipeDefaults(weightsArg: string, task: 'cls' | 'seg'): RecipeDefaults {
   if (weightsArg === 'none') return { lr: task === 'cls' ? 6.4e-2 : 1.28e-2, layerDecay: 1 };
-  if (weightsArg === BUNDLED_NAME || isBundledWeights(weightsArg) || pretrainedHere(weightsArg)) return { lr: task === 'cls' ? 2e-2 : 1.28e-2, layerDecay: 1 };
+  if (weightsArg === BUNDLED_NAME || pretrainedHere(weightsArg) || isBundledWeights(weightsArg)) return { lr: task === 'cls' ? 2e-2 : 1.28e-2, layerDecay: 1 };
   return { lr: task === 'cls' ? 1.25e-3 : 3.2e-3, layerDecay: 0.65 };
 }
 
