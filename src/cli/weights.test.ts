@@ -31,13 +31,17 @@ describe('recipeDefaults', () => {
     assert.deepEqual(recipeDefaults(ours, 'cls'), recipeDefaults('bundled', 'cls'));
     assert.deepEqual(recipeDefaults(other, 'seg'), { lr: 3.2e-3, layerDecay: 0.65 });
     assert.deepEqual(recipeDefaults(other, 'cls'), { lr: 1.25e-3, layerDecay: 0.65 });
+    // Told by content, not by name: the same encoder under another name still gets our recipe.
+    const renamed = join(dir, 'encoder-fp16.bin');
+    await writeSafetensors(renamed, tensor, { [RECORD_KEY]: '{"objective":{}}' });
+    assert.deepEqual(recipeDefaults(renamed, 'seg'), recipeDefaults('bundled', 'seg'));
   });
 
-  it('leaves unreadable, damaged and non-safetensors files to the official recipe (loading them names the problem)', () => {
+  it('leaves unreadable, damaged and non-safetensors files (a .pth zip) to the official recipe (loading them names the problem)', () => {
     const damaged = join(dir, 'damaged.safetensors');
     writeFileSync(damaged, new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 1, 2]));
     const pth = join(dir, 'USFM_latest.pth');
-    writeFileSync(pth, 'not read');
+    writeFileSync(pth, new Uint8Array([0x50, 0x4b, 3, 4, 20, 0, 0, 0, 8, 0])); // a zip's first bytes, as torch.save writes
     for (const f of [damaged, pth, join(dir, 'missing.safetensors')]) {
       assert.equal(pretrainedHere(f), false, f);
       assert.deepEqual(recipeDefaults(f, 'seg'), { lr: 3.2e-3, layerDecay: 0.65 });

@@ -45,11 +45,11 @@ export function recipeDefaults(weightsArg: string, task: 'cls' | 'seg'): RecipeD
 }
 
 /**
- * Whether `path` is an encoder written by `usfm pretrain` (its safetensors metadata holds the training record).
- * Anything unreadable is not: loading it later reports the problem with the file's name.
+ * Whether `path` is an encoder written by `usfm pretrain` (its safetensors metadata holds the training record),
+ * told by content, not by name, as checkpoints are everywhere else (checkpoint/open.ts): a .pth or any other
+ * file fails the header check. Anything unreadable is not: loading it later reports the problem with the file's name.
  */
 export function pretrainedHere(path: string): boolean {
-  if (!path.endsWith('.safetensors')) return false;
   try {
     return RECORD_KEY in readSafetensorsMetadataSync(path);
   } catch {
