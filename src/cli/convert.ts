@@ -5,6 +5,7 @@ import { floatToHalf } from '../core/host.js';
 import { readSafetensorsHeader, writeSafetensors } from '../checkpoint/safetensors.js';
 import { sniffCheckpoint } from '../checkpoint/open.js';
 import { CONFIG_KEY, loadUsfm } from '../models/usfm/model.js';
+import { LOSS_KEY, RECORD_KEY } from '../train/pretrain_record.js';
 import { imgSize, parse } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -14,7 +15,7 @@ export const convertHelp = `usfm convert IN.pth OUT.safetensors [--img-size S] [
   --half stores float16 (half the size; loading converts back to float32).`;
 
 /** A pretraining run's record in its encoder checkpoint (objective, data, schedule, epoch, step, losses): kept by convert. */
-const TRAINING_RECORD = ['usfm.pretrain', 'usfm.epoch', 'usfm.step', 'usfm.loss'] as const;
+const TRAINING_RECORD = [RECORD_KEY, 'usfm.epoch', 'usfm.step', LOSS_KEY] as const;
 
 async function trainingRecord(src: string): Promise<Record<string, string>> {
   if ((await sniffCheckpoint(src)) !== 'safetensors') return {};
