@@ -10,18 +10,21 @@
 # OUT/results.jsonl.
 #
 #   bench/pretrain_ablation.sh OUT [--epochs 8] [--epoch-length 1024] [--variants both,spatial,frequency,...]
+#     [--ft-seeds 1,2,3] [--pretrain-seed 42]
 #
 # Variants (every other setting is the current default, recorded per line as "objective"): both (branch 1,1,1: USFM's
 # dual objective), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (spatial only, mask
-# ratio 0.4 / 0.75), meanfill / tokenfill / noisefill (both, masked units filled with the image mean / replaced by
+# ratio 0.4 / 0.75), unit16 (spatial only, 16-px mask units: one patch each), meanfill / tokenfill / noisefill (both, masked units filled with the image mean / replaced by
 # the mask token / filled with noise around the mean), or NAME=PATH: an existing encoder checkpoint
 # evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
 # --ft-seeds 1,2,3 fine-tunes each arm with several seeds (seed 1 in OUT/ft-hc18-ARM, others in OUT/ft-hc18-ARM-sSEED)
 # and scores each run on the test and on the val split (hc18_20pct_seeds: {seed: {test_dice, val_dice}}): choices
 # between arms are to be made on the val scores, leaving the test split to the reported studies.
+# --pretrain-seed S (default 42) pretrains every arm with seed S (data order, masks, init): a second pretraining seed of the
+# same arms, in its own OUT.
 set -euo pipefail
 out=${1:?usage: bench/pretrain_ablation.sh OUT [--epochs E] [--epoch-length N] [--variants LIST]}; shift
-epochs=8; len=1024; variants=none,both,spatial,frequency; ft_epochs=15; ft_seeds=1
+epochs=8; len=1024; variants=none,both,spatial,frequency; ft_epochs=15; ft_seeds=1; pt_seed=42
 while [ $# -gt 0 ]; do
   case $1 in
     --epochs) epochs=$2; shift 2 ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
     --variants) variants=$2; shift 2 ;;
     --ft-epochs) ft_epochs=$2; shift 2 ;;
     --ft-seeds) ft_seeds=$2; shift 2 ;;
+    --pretrain-seed) pt_seed=$2; shift 2 ;;
     *) echo "bench/pretrain_ablation.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +54,7 @@ for v in ${variants//,/ }; do
     nofreqloss) flags=(--branch 1,1,1 --lambda-freq 0) ;;
     mask04) flags=(--branch 1,0,0 --mask-ratio 0.4) ;;
     mask075) flags=(--branch 1,0,0 --mask-ratio 0.75) ;;
+    unit16) flags=(--branch 1,0,0 --mask-unit 16) ;;
     meanfill) flags=(--branch 1,1,1 --fill mean) ;;
     tokenfill) flags=(--branch 1,1,1 --fill token) ;;
     noisefill) flags=(--branch 1,1,1 --fill noise) ;;
@@ -63,7 +68,7 @@ for v in ${variants//,/ }; do
       if [ -f "$run/options.json" ]; then usfm pretrain --resume "$run"
       else
         usfm pretrain --data "$data/Seg/hc18,$data/Cls/busi,$data/Unlabeled/fetal_head" --model vit-t --img-size 224 \
-          --epochs "$epochs" --epoch-length "$len" --warmup-epochs 1 --grid-every "$epochs" --out "$run" "${flags[@]}" \
+          --epochs "$epochs" --epoch-length "$len" --seed "$pt_seed" --warmup-epochs 1 --grid-every "$epochs" --out "$run" "${flags[@]}" \
           --val-data "$data/Seg/hc18/val_set,$data/Cls/busi/val"
       fi
     fi
