@@ -100,7 +100,7 @@ for v in ${variants//,/ }; do
     const last = pre ? fs.readFileSync(pre, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined).pop() : null;
     // The whole objective the run trained with (options.json keeps every setting), so defaults that change later stay on record.
     const opts = pre ? JSON.parse(fs.readFileSync(require("path").join(require("path").dirname(pre), "options.json"), "utf8")) : null;
-    console.log(JSON.stringify({ variant: v, flags, objective: opts ? opts.objective : undefined, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary,
+    console.log(JSON.stringify({ variant: v, flags, objective: opts ? opts.objective : undefined, pretrain_seed: opts ? opts.seed : undefined, pretrain_last: last, probe: JSON.parse(probe), hc18_20pct: e.summary,
       hc18_checkpoint: e.weights, hc18_20pct_seeds: bySeed }));
   ' "$v" "${ckpt:-${flags[*]:-}}" "$probe" "$ft/eval.json" "$( [ "$v" = none ] || [ -n "$ckpt" ] || echo "$out/pretrain-$v/metrics.jsonl")" \
     "$out/ft-hc18-$v" "$ft_seeds" >>"$out/results.jsonl"
