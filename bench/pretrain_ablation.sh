@@ -63,6 +63,9 @@ for v in ${variants//,/ }; do
   if [ -n "$ckpt" ]; then enc=$ckpt
   elif [ "$v" != none ]; then
     run=$out/pretrain-$v
+    if [ -f "$run/options.json" ] && ! node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).seed === Number(process.argv[2]) ? 0 : 1)' "$run/options.json" "$pt_seed"; then
+      echo "bench/pretrain_ablation.sh: $run/options.json: pretrained with another seed than --pretrain-seed $pt_seed (use another OUT)" >&2; exit 2
+    fi
     if [ ! -f "$run/encoder.safetensors" ] || ! grep -q "\"epoch\":$epochs[,}]" "$run/metrics.jsonl" 2>/dev/null; then
       # A run stopped mid-way (even inside its first epoch) has its options and resume state: continue it.
       if [ -f "$run/options.json" ]; then usfm pretrain --resume "$run"
