@@ -15,8 +15,9 @@
 # Variants (every other setting is the current default, recorded per line as "objective"): both (branch 1,1,1: USFM's
 # dual objective), spatial (1,0,0), frequency (0,1,0), nofreqloss (1,1,1 with λ = 0), mask04 / mask075 (spatial only, mask
 # ratio 0.4 / 0.75), unit16 (spatial only, 16-px mask units: one patch each), meanfill / tokenfill / noisefill (both,
-# masked units filled with the image mean / replaced by the mask token / filled with noise around the mean), or NAME=PATH: an existing encoder checkpoint
-# evaluated the same way without pretraining. Needs npm run build (runs bin/usfm.js).
+# masked units filled with the image mean / replaced by the mask token / filled with noise around the mean), or
+# NAME=PATH: an existing encoder checkpoint evaluated the same way without pretraining. Needs npm run build (runs
+# bin/usfm.js).
 # --ft-seeds 1,2,3 fine-tunes each arm with several seeds (seed 1 in OUT/ft-hc18-ARM, others in OUT/ft-hc18-ARM-sSEED)
 # and scores each run on the test and on the val split (hc18_20pct_seeds: {seed: {test_dice, val_dice}}): choices
 # between arms are to be made on the val scores, leaving the test split to the reported studies.
