@@ -32,8 +32,9 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   layer decay ${bundled.seg.layerDecay} (measured best for our small ViT-T); with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
   --class-weights balanced (cls): each run weights its loss by the inverse class frequency of its own subset.
   Writes DIR/runs/ARM-rRATIO-sSEED/ (best.safetensors, metrics.jsonl, test.json; the resume state and last.safetensors
-  are dropped once a run is scored), DIR/results.json (every run, mean ± sample std per arm × ratio, budget, wall
-  times), DIR/plot.svg, DIR/plot.png and DIR/report.html (self-contained).
+  are dropped once a run is scored), DIR/results.json (every run with its test metrics and the validation scores that
+  chose its checkpoint, mean ± sample std per arm × ratio, budget, wall times), DIR/plot.svg, DIR/plot.png and
+  DIR/report.html (self-contained).
   Resumable: re-run the same command to skip finished runs and continue an interrupted one (Ctrl-C stops after the
   current step, exit status 130 / 143); once a run has finished or saved progress, other options for the same DIR are refused
   (DIR/options.json). The pretrained arm's weights are recorded by path and SHA-256 and compared by content: the same file

@@ -33,6 +33,16 @@ describe('reportHtml', () => {
     assert.match(html, /5 optimizer steps per run \(1 epoch at 100\u00a0% labels\)/);
     assert.match(html, /HD95 \(mm\)/);
     assert.ok(!html.includes('NaN'));
+    assert.ok(!html.includes('val Dice'), 'no validation column where no run recorded one');
+  });
+
+  it('shows the validation score that chose each run\'s checkpoint, where the study recorded it', () => {
+    const runs = study.runs.map((x, i) => (i === 0 ? { ...x, val: { epoch: 7, metrics: { dice: 0.93125 } } } : x));
+    const html = reportHtml({ ...study, runs }, lineChartSvg(studyChart(study)), 'T');
+    const table = (html.match(/<table>.*?<\/table>/gs) ?? [])[2]!;
+    assert.match(table, /<th>val Dice \(epoch\)<\/th>/);
+    assert.match(table, /<td>13 s<\/td><td>0\.9313 \(7\)<\/td><td>0\.9600<\/td>/);
+    assert.equal((table.match(/<td>13 s<\/td><td>n\/a<\/td>/g) ?? []).length, 11); // the other runs recorded none
   });
 
   it('escapes interpolated text and flags an incomplete study', () => {

@@ -10,6 +10,7 @@ import { aggregate, batchesPerEpoch, labelEfficiency, planBudget, planRuns, runN
 import { StudyOptionsError } from './study_io.js';
 import { takeStopSignal } from './stop.js';
 import { tempDir } from '../testing/temp_dir.js';
+import { writeSafetensors } from '../checkpoint/safetensors.js';
 
 const HC18 = fileURLToPath(new URL('../../samples/hc18-mini', import.meta.url));
 const tmp = tempDir('usfm-le-');
@@ -116,6 +117,41 @@ describe('labelEfficiency (fake runner)', () => {
     assert.equal(lines.filter((l) => / done, skipped /.test(l)).length, 8, lines.join('\n'));
     assert.deepEqual(r2.summary.map((s) => s.metrics.dice!.mean), r.summary.map((s) => s.metrics.dice!.mean));
     assert.ok(Number.isNaN(r2.runs[0]!.metrics.iou!), 'null is read back as NaN');
+  });
+
+  it('records the validation scores each run was chosen by, and finds them for runs finished before it did', async () => {
+    const out = join(tmp, 'study-val');
+    // As finetune leaves a run folder: best.safetensors records its epoch, metrics.jsonl every epoch's scores.
+    const runFolder = async (dir: string, bestEpoch: number, rows: readonly object[]): Promise<void> => {
+      mkdirSync(dir, { recursive: true });
+      await writeSafetensors(join(dir, 'best.safetensors'), [], { 'usfm.epoch': String(bestEpoch) });
+      writeFileSync(join(dir, 'metrics.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    };
+    const runner: Runner = async (spec) => {
+      const v = diceOf(spec);
+      // The scratch run at 50 % lost its best epoch's line (a crash between the resume state and the log): no val, not another epoch's.
+      const lost = spec.arm === 'scratch' && spec.ratio === 0.5;
+      await runFolder(spec.finetune.out, 2, [
+        { epoch: 1, val: { dice: v - 0.2 }, best: true }, ...(lost ? [] : [{ epoch: 2, val: { dice: v, iou: null }, best: true }]), { epoch: 3, val: { dice: v - 0.1 } },
+      ]);
+      return { dice: v - 0.05 };
+    };
+    const r = await labelEfficiency(options({ seeds: [42] }), out, quiet, runner);
+    const pre = r.runs.find((x) => x.name === 'pretrained-r1-s42')!;
+    assert.equal(pre.val?.epoch, 2);
+    assert.ok(Math.abs(pre.val!.metrics.dice! - 1.0) < 1e-12 && Number.isNaN(pre.val!.metrics.iou!), JSON.stringify(pre.val));
+    assert.equal(r.runs.find((x) => x.name === 'scratch-r0.5-s42')!.val, undefined);
+    const saved = JSON.parse(readFileSync(join(out, 'runs', 'pretrained-r1-s42', 'test.json'), 'utf8')) as RunResult;
+    assert.deepEqual(saved.val, { epoch: 2, metrics: { dice: pre.val!.metrics.dice, iou: null } });
+
+    // A run finished by an older version (no val in test.json) gets it from its folder on the next invocation.
+    const old = join(out, 'runs', 'scratch-r1-s42', 'test.json');
+    const { val: _dropped, ...bare } = JSON.parse(readFileSync(old, 'utf8')) as RunResult;
+    writeFileSync(old, JSON.stringify(bare));
+    const r2 = await labelEfficiency(options({ seeds: [42] }), out, quiet, fakeRunner().runner);
+    assert.equal(r2.runs.find((x) => x.name === 'scratch-r1-s42')!.val?.epoch, 2);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+    assert.deepEqual(results.runs.map((x) => x.val?.epoch ?? null), [2, null, 2, 2]);
   });
 
   it('a signal while a run finishes or is scored stops the study after that run (kept), not later', async () => {

@@ -36,7 +36,7 @@ import type { FinetuneOptions } from './finetune.js';
 import { finetune } from './finetune.js';
 import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
 import { checkOutFolder, runClock, savedPosition } from './run_state.js';
-import { checkOptions, readResult, runsPretrained, toJson, writeStudyResults } from './study_io.js';
+import { checkOptions, readResult, runsPretrained, scoredValidation, toJson, writeStudyResults } from './study_io.js';
 import { StopOnSignal } from './stop.js';
 
 export type Arm = 'pretrained' | 'scratch';
@@ -172,6 +172,17 @@ export interface RunResult {
    * continued from (work after an interrupted run's last save is redone, and counted once).
    */
   readonly seconds: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * The validation metrics its scored checkpoint was chosen by (the epoch of best.safetensors, from metrics.jsonl);
+   * absent where the run folder no longer shows them (studies from before it was recorded, a pruned folder).
+   */
+  readonly val?: ValidationRecord;
+}
+
+/** One epoch's validation metrics (NaN where undefined). */
+export interface ValidationRecord {
+  readonly epoch: number;
   readonly metrics: Readonly<Record<string, number>>;
 }
 
@@ -339,9 +350,10 @@ export async function labelEfficiency(options: StudyOptions, out: string, log: (
         log(`stopped during ${spec.name}; run the same command again to continue`);
         break;
       }
+      const val = scoredValidation(spec.finetune.out);
       const r: RunResult = {
         name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
-        seconds: clock(), metrics,
+        seconds: clock(), metrics, ...(val ? { val } : {}),
       };
       await mkdir(spec.finetune.out, { recursive: true });
       await writeFileAtomic(done, [Buffer.from(toJson(r))]);

@@ -3,12 +3,13 @@
  * OUT/runs/NAME/test.json (a finished run) and OUT/results.json. JSON has no NaN: undefined metrics are
  * written as null and read back as NaN. A damaged file is a one-line error naming it and what to do.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { fileSha256 } from '../checkpoint/identical.js';
-import type { Budget, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
+import { readSafetensorsMetadataSync } from '../checkpoint/safetensors.js';
+import type { Budget, RunResult, StudyOptions, StudyResults, ValidationRecord } from './label_efficiency.js';
 
 /** Options of an existing study folder differ from the ones given. */
 export class StudyOptionsError extends Error {}
@@ -144,12 +145,45 @@ export async function readResult(path: string): Promise<RunResult> {
   if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.metrics !== 'object' || r.metrics === null) {
     throw new Error(`${path}: not a run's test result; ${remedy}`);
   }
-  return withNaN(r as RunResult);
+  const run = withNaN(r as RunResult);
+  if (run.val !== undefined) return run;
+  // Runs finished before test.json recorded it: their folder may still show it.
+  const val = scoredValidation(dirname(path));
+  return val ? { ...run, val } : run;
 }
+
+/** NaN for null (undefined metrics, written as null). */
+const nanFor = (m: Readonly<Record<string, number>>): Record<string, number> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, (v as number | null) ?? NaN]));
 
 /** A run read back from JSON: null metrics (undefined, written as null) are NaN again. */
 export function withNaN(r: RunResult): RunResult {
-  return { ...r, metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, (v as number | null) ?? NaN])) };
+  return { ...r, metrics: nanFor(r.metrics), ...(r.val ? { val: { epoch: r.val.epoch, metrics: nanFor(r.val.metrics) } } : {}) };
+}
+
+/**
+ * The validation metrics a finetune run folder's best.safetensors was chosen by: the metrics.jsonl line of the
+ * epoch its metadata records. Undefined when the folder cannot show it (no checkpoint or log, or the line was
+ * lost to a crash between the resume state and the log): never another epoch's scores.
+ */
+export function scoredValidation(runDir: string): ValidationRecord | undefined {
+  const best = join(runDir, 'best.safetensors');
+  const log = join(runDir, 'metrics.jsonl');
+  if (!existsSync(best) || !existsSync(log)) return undefined;
+  try {
+    const epoch = Number(readSafetensorsMetadataSync(best)['usfm.epoch']);
+    if (!Number.isInteger(epoch)) return undefined;
+    for (const line of readFileSync(log, 'utf8').split('\n').reverse()) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line) as { epoch?: unknown; val?: unknown };
+      if (row.epoch === epoch && typeof row.val === 'object' && row.val !== null) {
+        return { epoch, metrics: nanFor(row.val as Record<string, number>) };
+      }
+    }
+  } catch {
+    return undefined; // a damaged log or checkpoint: the test metrics stand on their own
+  }
+  return undefined;
 }
 
 /** OUT/results.json (undefined metrics, NaN, as null). */
