@@ -122,17 +122,19 @@ describe('labelEfficiency (fake runner)', () => {
   it('records the validation scores each run was chosen by, and finds them for runs finished before it did', async () => {
     const out = join(tmp, 'study-val');
     // As finetune leaves a run folder: best.safetensors records its epoch, metrics.jsonl every epoch's scores.
-    const runFolder = async (dir: string, bestEpoch: number, rows: readonly object[]): Promise<void> => {
+    const runFolder = async (dir: string, checkpoint: string, epoch: number, rows: readonly object[]): Promise<void> => {
       mkdirSync(dir, { recursive: true });
-      await writeSafetensors(join(dir, 'best.safetensors'), [], { 'usfm.epoch': String(bestEpoch) });
+      await writeSafetensors(join(dir, checkpoint), [], { 'usfm.epoch': String(epoch) });
       writeFileSync(join(dir, 'metrics.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     };
     const runner: Runner = async (spec) => {
       const v = diceOf(spec);
       // The scratch run at 50 % lost its best epoch's line (a crash between the resume state and the log): no val, not another epoch's.
       const lost = spec.arm === 'scratch' && spec.ratio === 0.5;
-      await runFolder(spec.finetune.out, 2, [
-        { epoch: 1, val: { dice: v - 0.2 }, best: true }, ...(lost ? [] : [{ epoch: 2, val: { dice: v, iou: null }, best: true }]), { epoch: 3, val: { dice: v - 0.1 } },
+      // The pretrained run at 50 % never improved on val (no best.safetensors): it is scored by its last checkpoint, epoch 3.
+      const noBest = spec.arm === 'pretrained' && spec.ratio === 0.5;
+      await runFolder(spec.finetune.out, noBest ? 'last.safetensors' : 'best.safetensors', noBest ? 3 : 2, [
+        { epoch: 1, val: { dice: v - 0.2 }, best: !noBest }, ...(lost ? [] : [{ epoch: 2, val: { dice: v, iou: null }, best: !noBest }]), { epoch: 3, val: { dice: v - 0.1 } },
       ]);
       return { dice: v - 0.05 };
     };
@@ -141,6 +143,9 @@ describe('labelEfficiency (fake runner)', () => {
     assert.equal(pre.val?.epoch, 2);
     assert.ok(Math.abs(pre.val!.metrics.dice! - 1.0) < 1e-12 && Number.isNaN(pre.val!.metrics.iou!), JSON.stringify(pre.val));
     assert.equal(r.runs.find((x) => x.name === 'scratch-r0.5-s42')!.val, undefined);
+    const noBest = r.runs.find((x) => x.name === 'pretrained-r0.5-s42')!;
+    assert.equal(noBest.val?.epoch, 3, 'a run without best.safetensors records the val scores of its last checkpoint, which it is scored by');
+    assert.ok(Math.abs(noBest.val!.metrics.dice! - (diceOf({ arm: 'pretrained', ratio: 0.5, seed: 42 }) - 0.1)) < 1e-12);
     const saved = JSON.parse(readFileSync(join(out, 'runs', 'pretrained-r1-s42', 'test.json'), 'utf8')) as RunResult;
     assert.deepEqual(saved.val, { epoch: 2, metrics: { dice: pre.val!.metrics.dice, iou: null } });
 
@@ -151,7 +156,7 @@ describe('labelEfficiency (fake runner)', () => {
     const r2 = await labelEfficiency(options({ seeds: [42] }), out, quiet, fakeRunner().runner);
     assert.equal(r2.runs.find((x) => x.name === 'scratch-r1-s42')!.val?.epoch, 2);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
-    assert.deepEqual(results.runs.map((x) => x.val?.epoch ?? null), [2, null, 2, 2]);
+    assert.deepEqual(results.runs.map((x) => x.val?.epoch ?? null), [3, null, 2, 2]);
   });
 
   it('a signal while a run finishes or is scored stops the study after that run (kept), not later', async () => {

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
 import { fileSha256 } from '../checkpoint/identical.js';
 import { readSafetensorsMetadataSync } from '../checkpoint/safetensors.js';
+import { findRunCheckpoint } from './task_checkpoint.js';
 import type { Budget, RunResult, StudyOptions, StudyResults, ValidationRecord } from './label_efficiency.js';
 
 /** Options of an existing study folder differ from the ones given. */
@@ -162,16 +163,17 @@ export function withNaN(r: RunResult): RunResult {
 }
 
 /**
- * The validation metrics a finetune run folder's best.safetensors was chosen by: the metrics.jsonl line of the
- * epoch its metadata records. Undefined when the folder cannot show it (no checkpoint or log, or the line was
- * lost to a crash between the resume state and the log): never another epoch's scores.
+ * The validation metrics of the checkpoint a finetune run folder is scored by (`findRunCheckpoint`: best.safetensors,
+ * else last.safetensors): the metrics.jsonl line of the epoch its metadata records. Undefined when the folder cannot
+ * show it (no checkpoint or log, or the line was lost to a crash between the resume state and the log): never
+ * another epoch's scores.
  */
 export function scoredValidation(runDir: string): ValidationRecord | undefined {
-  const best = join(runDir, 'best.safetensors');
+  const scored = findRunCheckpoint(runDir);
   const log = join(runDir, 'metrics.jsonl');
-  if (!existsSync(best) || !existsSync(log)) return undefined;
+  if (scored === undefined || !existsSync(log)) return undefined;
   try {
-    const epoch = Number(readSafetensorsMetadataSync(best)['usfm.epoch']);
+    const epoch = Number(readSafetensorsMetadataSync(scored)['usfm.epoch']);
     if (!Number.isInteger(epoch)) return undefined;
     for (const line of readFileSync(log, 'utf8').split('\n').reverse()) {
       if (!line.trim()) continue;

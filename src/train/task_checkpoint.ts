@@ -15,9 +15,14 @@ export interface TaskCheckpoint {
   readonly tensors: ReadonlyMap<string, HostTensor>;
 }
 
-/** The checkpoint a finetune run folder stands for: its best one, else its last one. */
+/** The checkpoint a finetune run folder stands for: its best one, else its last one; undefined when it has neither. */
+export function findRunCheckpoint(run: string): string | undefined {
+  return [join(run, 'best.safetensors'), join(run, 'last.safetensors')].find((p) => existsSync(p));
+}
+
+/** {@link findRunCheckpoint}, or a one-line error naming the folder. */
 export function runCheckpoint(run: string): string {
-  const found = [join(run, 'best.safetensors'), join(run, 'last.safetensors')].find((p) => existsSync(p));
+  const found = findRunCheckpoint(run);
   if (!found) throw new Error(`${run}: no best.safetensors or last.safetensors (not a finetune run folder?)`);
   return found;
 }
