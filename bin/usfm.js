@@ -50,6 +50,10 @@ if (wantsReexec()) {
     process.exit(code ?? 1);
   });
 } else {
+  // Denormal floats as zero in every onnxruntime session (and in this thread's JavaScript arithmetic): late in
+  // training they make x86 take a slow path on each step that meets one (2x slower steps measured here; see
+  // flushDenormals in src/runtime/node.ts). USFM_FLUSH_DENORMALS=0 keeps IEEE denormals.
+  if (process.env.USFM_FLUSH_DENORMALS !== '0') (await import('../dist/runtime/node.js')).flushDenormals();
   const { main } = await import('../dist/cli/main.js');
   process.exitCode = await main(process.argv.slice(2));
 }

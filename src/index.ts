@@ -6,7 +6,7 @@ export type { Op } from './core/op.js';
 export * as ops from './ops/index.js';
 export { emitModel } from './onnx/emit.js';
 export type { Backend, RunSession, SessionOptions } from './runtime/types.js';
-export { nodeBackend } from './runtime/node.js';
+export { flushDenormals, nodeBackend } from './runtime/node.js';
 export { webBackend } from './runtime/web.js';
 export { CompiledFn } from './runtime/compiled.js';
 export { VarBuilder } from './nn/var_builder.js';

@@ -43,6 +43,7 @@ export function ortOptions(o: SessionOptions, defaultProviders: readonly string[
     executionProviders: [...(o.providers ?? defaultProviders)],
     // Errors only: ORT's warnings (e.g. about unused initializers) are noise to users.
     logSeverityLevel: 3,
+    ...(o.flushDenormals ? { extra: { session: { set_denormal_as_zero: '1' } } } : {}),
   };
 }
 
