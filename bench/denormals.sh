@@ -19,6 +19,8 @@ rounds=${3:-2}
 [ -f "$run/state.json" ] || { echo "bench/denormals.sh: $run: no state.json (not a finetune run folder stopped mid-training)" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The median of the numbers on stdin (whitespace-separated), nan for none.
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 declare -A rates
 for r in $(seq 1 "$rounds"); do
   for flush in 0 1; do
@@ -26,13 +28,11 @@ for r in $(seq 1 "$rounds"); do
     USFM_FLUSH_DENORMALS=$flush timeout -s TERM "$secs" node "$here/bin/usfm.js" finetune --resume "$tmp/run" 2>&1 \
       | while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$tmp/log" || true
     # "T epoch E/N   SEEN/TOTAL loss …" (T: the wall clock stamped on each line): images per second between consecutive lines of the same epoch.
-    rate=$(awk '$2 == "epoch" && $4 ~ /\// { split($4, s, "/"); e = $3; if (e == pe && s[1] > ps) { n++; if (n > 1) print (s[1] - ps) / ($1 - pt) } pe = e; ps = s[1]; pt = $1 }' "$tmp/log" \
-      | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }')
+    rate=$(awk '$2 == "epoch" && $4 ~ /\// { split($4, s, "/"); e = $3; if (e == pe && s[1] > ps) { n++; if (n > 1) print (s[1] - ps) / ($1 - pt) } pe = e; ps = s[1]; pt = $1 }' "$tmp/log" | median)
     printf 'round %d  USFM_FLUSH_DENORMALS=%d  %s img/s\n' "$r" "$flush" "$rate"
     rates[$flush]+="$rate "
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 m0=$(echo "${rates[0]}" | median)
 m1=$(echo "${rates[1]}" | median)
 awk -v a="$m0" -v b="$m1" 'BEGIN { printf "median img/s: IEEE denormals %.2f, flushed %.2f; flushed / IEEE = %.2f\n", a, b, b / a }'
