@@ -37,8 +37,10 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   assert.equal(code, 0, err);
   // Recorded absolute, so --resume works from any directory.
   assert.equal((JSON.parse(readFileSync(join(out, 'options.json'), 'utf8')) as { data: string }).data, data);
-  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { balancedAccuracy: number } });
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { balancedAccuracy: number }; denormals: string });
   assert.deepEqual(lines.map((l) => l.epoch), [1, 2]);
+  // Each epoch records how it computed denormals (tests run in a process that keeps IEEE ones).
+  assert.deepEqual(lines.map((l) => l.denormals), ['ieee', 'ieee']);
   assert.ok(lines.every((l) => l.val.balancedAccuracy >= 0 && l.val.balancedAccuracy <= 1));
   const best = await readSafetensors(join(out, 'best.safetensors'));
   const task = JSON.parse(best.metadata['usfm.task']!) as { task: string; classNames: string[] };

@@ -43,8 +43,10 @@ describe('usfm pretrain', () => {
 
   it('writes checkpoints, metrics and reconstruction grids', async () => {
     const out = join(tmp, 'a');
-    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number; lSpa: number; lFreq: number });
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { epoch: number; loss: number; lSpa: number; lFreq: number; denormals: string });
     assert.deepEqual(lines.map((l) => l.epoch), [1, 2]);
+    assert.deepEqual(lines.map((l) => l.denormals), ['ieee', 'ieee']);
     for (const l of lines) assert.ok(Number.isFinite(l.loss) && Math.abs(l.loss - (l.lSpa + l.lFreq)) < 1e-4, JSON.stringify(l));
     const grid = await decodeImage(join(out, 'grids', 'epoch-002.png'));
     // 4 preview images × (original | masked | reconstruction), 32 px cells, 4 px borders.

@@ -31,6 +31,8 @@ describe('reportHtml', () => {
     assert.match(tables[0]!, /<td>20\u00a0%<\/td><td class="l">pretrained<\/td><td>8<\/td><td>3<\/td><td>0\.951 ± 0\.004<\/td>/);
     assert.match(tables[0]!, /<td>\+0\.151<\/td>/); // Δ Dice vs scratch at 20 %
     assert.match(html, /5 optimizer steps per run \(1 epoch at 100\u00a0% labels\)/);
+    assert.match(html, /vit-t at 32×32, batch 8, float32 with IEEE denormals/);
+    assert.match(reportHtml(fakeStudy({ pretrained: { 1: [0.9] } }, { denormals: 'flush' }), '', 'T'), /float32 with denormals flushed to zero/);
     assert.match(html, /HD95 \(mm\)/);
     assert.ok(!html.includes('NaN'));
     assert.ok(!html.includes('val Dice'), 'no validation column where no run recorded one');

@@ -34,7 +34,7 @@ function what(r: StudyResults): string {
   const rows: [string, string][] = [
     ['data', o.data], ['task', o.task === 'seg' ? `segmentation (${o.head ?? 'upernet'} head${o.segChannels ? `, ${o.segChannels} channels` : ''})`
       : `classification${o.classWeights === 'balanced' ? ' (cross-entropy weighted by inverse class frequency)' : ''}`],
-    ['model', `${o.model} at ${o.imgSize}×${o.imgSize}, batch ${o.batchSize}`],
+    ['model', `${o.model} at ${o.imgSize}×${o.imgSize}, batch ${o.batchSize}, float32 ${o.denormals === 'flush' ? 'with denormals flushed to zero' : 'with IEEE denormals'}`],
     ['budget', `${r.budget.steps} optimizer steps per run (${o.budget.unit === 'epochs' ? `${plural(o.budget.value, 'epoch')} at ${percent(1)} labels` : '--steps'}); ${plan}`],
     ...o.arms.map((a): [string, string] => [a, arm(a)]),
     ['seeds', `${o.seeds.join(', ')} (each sets the label subset, initialisation and data order)`],

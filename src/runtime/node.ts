@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import type { OrtModule } from './ort_adapter.js';
 import { ortBackend } from './ort_adapter.js';
-import type { Backend } from './types.js';
+import type { Backend, DenormalMode } from './types.js';
 
 /**
  * onnxruntime-node: native CPU (and CUDA where installed). Intra-op threads default to every
@@ -32,3 +32,6 @@ export function flushDenormals(): void {
   if (created) throw new Error('flushDenormals() must come before the first onnxruntime session of the process');
   flushing = true;
 }
+
+/** How this process's sessions of {@link nodeBackend} treat denormal floats (recorded with every epoch a run trains). */
+export const denormalMode = (): DenormalMode => (flushing ? 'flush' : 'ieee');

@@ -23,6 +23,9 @@ export interface SessionOptions {
   readonly flushDenormals?: boolean;
 }
 
+/** How a computation treated denormal floats: flushed to zero (`flushDenormals`) or kept as IEEE 754 has them. */
+export type DenormalMode = 'flush' | 'ieee';
+
 /** One loaded ONNX model, ready to run. */
 export interface RunSession {
   readonly inputNames: readonly string[];

@@ -20,7 +20,8 @@ import { CLS_AUGMENT, parseAugment, SEG_AUGMENT } from '../data/loader/augment_s
 import { initialise } from '../nn/init.js';
 import type { ParamSpec } from '../nn/var_builder.js';
 import { VarBuilder } from '../nn/var_builder.js';
-import { nodeBackend } from '../runtime/node.js';
+import { denormalMode, nodeBackend } from '../runtime/node.js';
+import type { DenormalMode } from '../runtime/types.js';
 import { loadBackbone } from '../models/usfm/backbone.js';
 import type { ModelName, UsfmConfig } from '../models/usfm/config.js';
 import { makeConfig } from '../models/usfm/config.js';
@@ -93,6 +94,8 @@ export interface EpochRecord {
   readonly seconds: number;
   readonly val?: Record<string, number>;
   readonly best?: boolean;
+  /** How this epoch computed denormal floats (a resumed run may differ from its first session's epochs). */
+  readonly denormals: DenormalMode;
 }
 
 type Item = ClsItem | SegItem;
@@ -247,7 +250,7 @@ export async function finetune(o: FinetuneOptions, log: (line: string) => void, 
       }
       log(`epoch ${epoch + 1}: ${Object.entries(stats.val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}${stats.best ? ' (best)' : ''}`);
     }
-    const record: EpochRecord = { ...stats, seconds: clock() };
+    const record: EpochRecord = { ...stats, seconds: clock(), denormals: denormalMode() };
     await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
     records.push(record);
     if (stop.requested && epoch + 1 < o.epochs) {

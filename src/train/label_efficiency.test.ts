@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { RunResult, Runner, RunSpec, StudyOptions, StudyResults } from './label_efficiency.js';
+import type { RunResult, Runner, RunSpec, StudyOptions, StudyRequest, StudyResults } from './label_efficiency.js';
 import { aggregate, batchesPerEpoch, labelEfficiency, planBudget, planRuns, runName } from './label_efficiency.js';
 import { StudyOptionsError } from './study_io.js';
 import { takeStopSignal } from './stop.js';
@@ -17,7 +17,7 @@ const tmp = tempDir('usfm-le-');
 const weights = join(tmp, 'encoder.safetensors');
 writeFileSync(weights, 'not read by the fake runner');
 
-const options = (over: Partial<StudyOptions> = {}): StudyOptions => ({
+const options = (over: Partial<StudyRequest> = {}): StudyRequest => ({
   task: 'seg', data: HC18, weights, model: 'vit-t', head: 'upernet', imgSize: 32, batchSize: 8, budget: { unit: 'epochs', value: 30 },
   lrPretrained: 3.2e-3, lrScratch: 1.28e-2, layerDecayPretrained: 0.65, ratios: [0.5, 1], seeds: [42, 43], arms: ['pretrained', 'scratch'], ...over,
 });
@@ -310,7 +310,9 @@ describe('labelEfficiency (fake runner)', () => {
     const legacy = join(tmp, 'legacy');
     await labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner);
     const recorded = JSON.parse(readFileSync(join(legacy, 'options.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(recorded.denormals, 'ieee', 'the process mode is recorded');
     delete recorded.layerDecayPretrained;
+    delete recorded.denormals; // and before the denormal mode was recorded (IEEE, like this process)
     delete recorded.weightsSha256; // and before the weights' hash was recorded
     writeFileSync(join(legacy, 'options.json'), JSON.stringify(recorded));
     const notes: string[] = [];
@@ -321,6 +323,13 @@ describe('labelEfficiency (fake runner)', () => {
     assert.ok(notes.some((l) => l.includes('this study recorded no hash of its weights')), notes.join('\n'));
     await assert.rejects(labelEfficiency(options({ seeds: [1], layerDecayPretrained: 1 }), legacy, quiet, fakeRunner().runner),
       /run with --layer-decay-pretrained 0\.65, not --layer-decay-pretrained 1/);
+    // A study whose runs flushed denormals (the usfm default) is not continued with IEEE ones, and the error names the remedy.
+    writeFileSync(join(legacy, 'options.json'), JSON.stringify({ ...recorded, denormals: 'flush' }));
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner),
+      /options\.json: this study was run with denormals flushed to zero \(usfm's default\), not IEEE denormals \(USFM_FLUSH_DENORMALS=0\)/);
+    writeFileSync(join(legacy, 'options.json'), JSON.stringify({ ...recorded, denormals: 'none' }));
+    await assert.rejects(labelEfficiency(options({ seeds: [1] }), legacy, quiet, fakeRunner().runner),
+      /options\.json: not a study's options \(denormals is neither flush nor ieee;/);
     const scratchOnly = fakeRunner();
     await labelEfficiency(options({ weights: null, arms: ['scratch'], seeds: [1] }), join(tmp, 'z'), quiet, scratchOnly.runner);
     assert.deepEqual(scratchOnly.calls.map((c) => c.name), ['scratch-r0.5-s1', 'scratch-r1-s1']);

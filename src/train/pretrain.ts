@@ -19,7 +19,8 @@ import { MimMasker } from '../pretrain/batch.js';
 import { mimFrozen, mimLossFn, mimSpecs } from '../pretrain/objective.js';
 import type { PretrainObjectiveOptions } from '../pretrain/options.js';
 import { objectiveOptions } from '../pretrain/options.js';
-import { nodeBackend } from '../runtime/node.js';
+import { denormalMode, nodeBackend } from '../runtime/node.js';
+import type { DenormalMode } from '../runtime/types.js';
 import { GradAccumulator } from './accumulate.js';
 import { AdamW } from './adamw.js';
 import { dropPathMasks, dropPathRates } from './drop_path.js';
@@ -97,6 +98,8 @@ export interface PretrainRecord {
   readonly valLFreq?: number;
   /** Wall-clock seconds of the run at the end of this epoch (checkpoints and grid included), over all its sessions. */
   readonly seconds: number;
+  /** How this epoch computed denormal floats (a resumed run may differ from its first session's epochs). */
+  readonly denormals: DenormalMode;
 }
 
 /** The options a run was started with (RUN_DIR/options.json), for `--resume RUN_DIR`. */
@@ -235,7 +238,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
       }
       const imagesPerSecond = seen / epochSeconds();
       const val = heldOut ? await heldOut.run(ps.views()) : null;
-      const stats: Omit<PretrainRecord, 'seconds'> = {
+      const stats: Omit<PretrainRecord, 'seconds' | 'denormals'> = {
         epoch: epoch + 1, loss: sums.loss / Math.max(1, seen), lSpa: sums.lSpa / Math.max(1, seen), lFreq: sums.lFreq / Math.max(1, seen), lr,
         imagesPerSecond, ...(val ? { valLoss: val.loss, valLSpa: val.lSpa, valLFreq: val.lFreq } : {}),
       };
@@ -251,7 +254,7 @@ export async function pretrain(o: PretrainOptions, log: (line: string) => void):
       }
       const heldOutLine = val ? `; held-out ${val.loss.toFixed(4)} (spa ${val.lSpa.toFixed(4)}, freq ${val.lFreq.toFixed(4)})` : '';
       log(`epoch ${epoch + 1}: loss ${stats.loss.toFixed(4)} (spa ${stats.lSpa.toFixed(4)}, freq ${stats.lFreq.toFixed(4)})${heldOutLine}, ${stats.imagesPerSecond.toFixed(1)} img/s`);
-      const record: PretrainRecord = { ...stats, seconds: clock() };
+      const record: PretrainRecord = { ...stats, seconds: clock(), denormals: denormalMode() };
       await endEpoch(o.out, ps, opt, position(epoch + 1, 0), meta, record);
       records.push(record);
       if (stop.requested && epoch + 1 < o.epochs) {

@@ -18,7 +18,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Arm, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
 import { aggregate, ARMS } from './label_efficiency.js';
-import { badWeightsRecord, LEGACY_DEFAULTS, runsPretrained, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
+import { badRecordedOptions, LEGACY_DEFAULTS, runsPretrained, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
 import { checkOutFolder } from './run_state.js';
 
 /** One study to merge: where its results.json is, and what it holds. */
@@ -28,7 +28,7 @@ export interface StudyInput {
 }
 
 /** Options that define how every run trained: they must agree between merged studies. */
-const RECIPE: readonly (keyof StudyOptions)[] = ['task', 'model', 'head', 'segChannels', 'imgSize', 'batchSize', 'budget', 'augment', 'classWeights'];
+const RECIPE: readonly (keyof StudyOptions)[] = ['task', 'model', 'head', 'segChannels', 'imgSize', 'batchSize', 'budget', 'augment', 'classWeights', 'denormals'];
 
 /** Options of one arm's runs: compared only between studies that both ran that arm (the other arm's defaults differ). */
 const ARM_RECIPE: Readonly<Record<Arm, readonly (keyof StudyOptions)[]>> = { pretrained: ['lrPretrained', 'layerDecayPretrained'], scratch: ['lrScratch'] };
@@ -43,7 +43,7 @@ export async function readStudyResults(path: string): Promise<StudyInput> {
       : !Array.isArray((r as StudyResults).runs) ? 'no runs'
         : typeof (r as StudyResults).budget !== 'object' || !Array.isArray((r as StudyResults).budget?.ratios) ? 'no budget plan'
           : (r as StudyResults).runs.find((x) => typeof x?.name !== 'string' || typeof x.metrics !== 'object' || x.metrics === null) ? 'a run without name or metrics'
-            : badWeightsRecord(o as unknown as Record<string, unknown>);
+            : badRecordedOptions(o as unknown as Record<string, unknown>);
   if (bad !== null) throw new Error(`${file}: not a label-efficiency study's results (${bad})`);
   const results = r as StudyResults;
   // Studies recorded before an option had its key ran with its legacy value (as a re-run of that study assumes).
