@@ -2,7 +2,7 @@ import { writeStudyReport } from '../report/write.js';
 import { meanStd, metricDigits, metricLabel, missingRunsHint, percent } from '../report/format.js';
 import { claimCheck } from '../report/claim.js';
 import { pairedGains, pairedLine } from '../report/paired.js';
-import type { Arm, Budget, StudyRequest } from '../train/label_efficiency.js';
+import type { Arm, Budget, StudyOptions } from '../train/label_efficiency.js';
 import type { StudyResults } from '../train/label_efficiency.js';
 import { ARMS, labelEfficiency } from '../train/label_efficiency.js';
 import { StudyOptionsError } from '../train/study_io.js';
@@ -79,7 +79,7 @@ const FLAGS = ['task', 'data', 'weights', 'out', 'ratios', 'seeds', 'seed', 'arm
   'seg-channels', 'lr-pretrained', 'layer-decay-pretrained', 'lr-scratch', 'augment', 'class-weights', 'merge'];
 
 /** The study's options from the command line (UsageError for anything wrong). */
-export function studyOptions(values: Record<string, unknown>): StudyRequest {
+export function studyOptions(values: Record<string, unknown>): StudyOptions {
   const task = str(values.task, 'task');
   if (task !== 'cls' && task !== 'seg') throw new UsageError(`--task must be cls or seg, got '${task}'`);
   const arms = parseArms(str(values.arms, 'arms', 'pretrained,scratch'));

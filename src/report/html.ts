@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import type { ArmRatioSummary, StudyResults } from '../train/label_efficiency.js';
 import { layerDecayOf } from '../train/label_efficiency.js';
+import { showDenormals, studyDenormals } from '../train/denormals.js';
 import { claimCheck, demonstrates } from './claim.js';
 import { pairedGains, showGain } from './paired.js';
 import { escapeXml as e, fixed, meanStd, metricDigits, metricLabel, missingRunsHint, percent } from './format.js';
@@ -31,10 +32,11 @@ function what(r: StudyResults): string {
   const arm = (a: 'pretrained' | 'scratch'): string => (a === 'pretrained'
     ? `backbone from ${o.weights ?? '(none)'}, base lr ${o.lrPretrained} (at batch 512), layer decay ${layerDecayOf(o, a)}`
     : `random initialisation, base lr ${o.lrScratch} (at batch 512), layer decay ${layerDecayOf(o, a)}`);
+  const floats = studyDenormals(r.runs);
   const rows: [string, string][] = [
     ['data', o.data], ['task', o.task === 'seg' ? `segmentation (${o.head ?? 'upernet'} head${o.segChannels ? `, ${o.segChannels} channels` : ''})`
       : `classification${o.classWeights === 'balanced' ? ' (cross-entropy weighted by inverse class frequency)' : ''}`],
-    ['model', `${o.model} at ${o.imgSize}×${o.imgSize}, batch ${o.batchSize}, float32 ${o.denormals === 'flush' ? 'with denormals flushed to zero' : 'with IEEE denormals'}`],
+    ['model', `${o.model} at ${o.imgSize}×${o.imgSize}, batch ${o.batchSize}${floats === undefined ? '' : `, float32 with ${showDenormals(floats)}`}`],
     ['budget', `${r.budget.steps} optimizer steps per run (${o.budget.unit === 'epochs' ? `${plural(o.budget.value, 'epoch')} at ${percent(1)} labels` : '--steps'}); ${plan}`],
     ...o.arms.map((a): [string, string] => [a, arm(a)]),
     ['seeds', `${o.seeds.join(', ')} (each sets the label subset, initialisation and data order)`],

@@ -30,8 +30,6 @@ import { clsLoad, segLoad } from '../data/loader/samples.js';
 import type { MetricSummary } from '../metrics/seg.js';
 import { summariseValues } from '../metrics/seg.js';
 import type { ModelName } from '../models/usfm/config.js';
-import { denormalMode } from '../runtime/node.js';
-import type { DenormalMode } from '../runtime/types.js';
 import type { SegHead } from './evaluate.js';
 import { evalFunction, evaluate, mmSummary, summary } from './evaluate.js';
 import type { FinetuneOptions } from './finetune.js';
@@ -40,6 +38,8 @@ import { readTaskCheckpoint, runCheckpoint } from './task_checkpoint.js';
 import { checkOutFolder, runClock, savedPosition } from './run_state.js';
 import { checkOptions, readResult, runsPretrained, scoredValidation, toJson, writeStudyResults } from './study_io.js';
 import { StopOnSignal } from './stop.js';
+import type { RunDenormals } from './denormals.js';
+import { loggedDenormals } from './denormals.js';
 
 export type Arm = 'pretrained' | 'scratch';
 export const ARMS: readonly Arm[] = ['pretrained', 'scratch'];
@@ -82,15 +82,7 @@ export interface StudyOptions {
   readonly augment?: string;
   /** Classification: 'balanced' weights the CE by inverse class frequency of each run's subset (finetune's --class-weights). */
   readonly classWeights?: 'none' | 'balanced';
-  /**
-   * How the runs computed denormal floats: the process's mode (`usfm` flushes them unless USFM_FLUSH_DENORMALS=0).
-   * Not bit-identical arithmetic, so resuming and merging require the same mode, like any other option.
-   */
-  readonly denormals: DenormalMode;
 }
-
-/** A study as asked for: the options but the process's {@link StudyOptions.denormals} mode, which the study records itself. */
-export type StudyRequest = Omit<StudyOptions, 'denormals'>;
 
 export interface RatioPlan {
   readonly ratio: number;
@@ -145,7 +137,7 @@ export interface RunSpec {
 }
 
 /** Every run of the study, seed-major (a whole curve per seed comes first), pretrained before scratch. */
-export function planRuns(o: StudyRequest, out: string, budget: BudgetPlan): RunSpec[] {
+export function planRuns(o: StudyOptions, out: string, budget: BudgetPlan): RunSpec[] {
   const specs: RunSpec[] = [];
   for (const seed of o.seeds) {
     for (const plan of budget.ratios) {
@@ -188,6 +180,8 @@ export interface RunResult {
    * absent where the run folder no longer shows them (studies from before it was recorded, a pruned folder).
    */
   readonly val?: ValidationRecord;
+  /** How its epochs computed denormal floats (from metrics.jsonl); absent in studies from before it was recorded (IEEE). */
+  readonly denormals?: RunDenormals;
 }
 
 /** One epoch's validation metrics (NaN where undefined). */
@@ -311,7 +305,7 @@ async function subsetSizes(o: StudyOptions): Promise<(ratio: number) => number> 
  * Run (or continue) a study in `out`: OUT/options.json, OUT/runs/NAME/{finetune outputs, test.json},
  * OUT/results.json. Finished runs are skipped; `runner` is injectable for tests.
  */
-export async function labelEfficiency(options: StudyRequest, out: string, log: (line: string) => void, runner: Runner = finetuneAndTest): Promise<StudyResults> {
+export async function labelEfficiency(options: StudyOptions, out: string, log: (line: string) => void, runner: Runner = finetuneAndTest): Promise<StudyResults> {
   const weights = options.weights === null ? null : resolve(options.weights);
   const pretrained = runsPretrained(options);
   if (pretrained && weights === null) throw new Error('the pretrained arm needs encoder weights');
@@ -319,7 +313,7 @@ export async function labelEfficiency(options: StudyRequest, out: string, log: (
   const { weightsSha256: _given, ...rest } = options;
   // The weights' identity matters only to the pretrained arm (a scratch-only study never reads them).
   const hash = weights !== null && pretrained ? { weightsSha256: await fileSha256(weights) } : {};
-  const given: StudyOptions = { ...rest, data: resolve(options.data), weights, ...hash, denormals: denormalMode() };
+  const given: StudyOptions = { ...rest, data: resolve(options.data), weights, ...hash };
   await checkOutFolder(out);
   // Merged results (label-efficiency --merge) have no options.json: a study there would overwrite them.
   if (existsSync(join(out, 'results.json')) && !existsSync(join(out, 'options.json'))) {
@@ -361,9 +355,10 @@ export async function labelEfficiency(options: StudyRequest, out: string, log: (
         break;
       }
       const val = scoredValidation(spec.finetune.out);
+      const denormals = loggedDenormals(spec.finetune.out);
       const r: RunResult = {
         name: spec.name, arm: spec.arm, ratio: spec.ratio, seed: spec.seed, images: spec.plan.images, epochs: spec.plan.epochs, steps: spec.plan.steps,
-        seconds: clock(), metrics, ...(val ? { val } : {}),
+        seconds: clock(), metrics, ...(val ? { val } : {}), ...(denormals ? { denormals } : {}),
       };
       await mkdir(spec.finetune.out, { recursive: true });
       await writeFileAtomic(done, [Buffer.from(toJson(r))]);

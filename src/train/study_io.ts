@@ -23,8 +23,6 @@ const FLAG: Readonly<Record<string, string>> = {
 /** An option as the flags that give it: `--epochs 30`, `--seeds 3 --seed 42`, `--weights none`. */
 export function showOption(key: string, v: unknown): string {
   if (key === 'budget') return `--${(v as Budget).unit} ${(v as Budget).value}`;
-  // Not a flag: the process's mode (`usfm` flushes unless the environment says otherwise).
-  if (key === 'denormals') return v === 'flush' ? 'denormals flushed to zero (usfm\'s default)' : 'IEEE denormals (USFM_FLUSH_DENORMALS=0)';
   // Seeds are --seed, --seed+1, …: shown as the flags that give them.
   if (key === 'seeds' && Array.isArray(v) && v.length) return `--seeds ${v.length} --seed ${String(v[0])}`;
   const value = v === undefined ? '(default)' : v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v);
@@ -33,10 +31,9 @@ export function showOption(key: string, v: unknown): string {
 
 /**
  * Options that studies recorded before they had their own key, with the value those studies used:
- * before --layer-decay-pretrained, the pretrained arm always trained with layer decay 0.65; before the
- * denormal mode was recorded, every run computed with IEEE denormals.
+ * before --layer-decay-pretrained, the pretrained arm always trained with layer decay 0.65.
  */
-export const LEGACY_DEFAULTS: Readonly<Record<string, unknown>> = { layerDecayPretrained: 0.65, denormals: 'ieee' };
+export const LEGACY_DEFAULTS: Readonly<Record<string, unknown>> = { layerDecayPretrained: 0.65 };
 
 /** Names of the run folders in OUT/runs holding `file` (test.json: finished; state.json: saved progress of an unfinished run). */
 async function runsWith(out: string, file: string): Promise<string[]> {
@@ -69,11 +66,10 @@ export async function sameWeights(a: WeightsRecord, b: WeightsRecord): Promise<b
 export const showWeights = (w: WeightsRecord): string =>
   `${showOption('weights', w.weights)}${w.weightsSha256 === undefined ? '' : ` (sha256 ${w.weightsSha256.slice(0, 12)}…)`}`;
 
-/** What is wrong with the recorded weights path and hash or denormal mode (a hand-edited or foreign file), or null. */
-export function badRecordedOptions(o: Readonly<Record<string, unknown>>): string | null {
+/** What is wrong with a recorded weights path and hash (a hand-edited or foreign file), or null. */
+export function badWeightsRecord(o: Readonly<Record<string, unknown>>): string | null {
   if (o.weights !== null && typeof o.weights !== 'string') return 'weights is neither a path nor null';
   if (o.weightsSha256 !== undefined && (typeof o.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.weightsSha256))) return 'weightsSha256 is not a SHA-256';
-  if (o.denormals !== undefined && o.denormals !== 'flush' && o.denormals !== 'ieee') return 'denormals is neither flush nor ieee';
   return null;
 }
 
@@ -111,7 +107,7 @@ export async function checkOptions(out: string, o: StudyOptions, log: (line: str
   if (!existsSync(path)) return write();
   const recorded = await readJson(path, 'the study\'s options', 'restore it, or use another --out');
   if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) throw new Error(`${path}: not a study's options (restore it, or use another --out)`);
-  const bad = badRecordedOptions(recorded as Record<string, unknown>);
+  const bad = badWeightsRecord(recorded as Record<string, unknown>);
   if (bad !== null) throw new Error(`${path}: not a study's options (${bad}; restore it, or use another --out)`);
   const was = await difference({ ...LEGACY_DEFAULTS, ...(recorded as Record<string, unknown>) }, o);
   if (was === null) {
@@ -147,7 +143,8 @@ export async function readJson(path: string, what: string, remedy: string): Prom
 export async function readResult(path: string): Promise<RunResult> {
   const remedy = 'delete it, and re-running trains that run again';
   const r = await readJson(path, 'a run\'s test result', remedy) as Partial<RunResult> | null;
-  if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.metrics !== 'object' || r.metrics === null) {
+  if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.metrics !== 'object' || r.metrics === null ||
+    (r.denormals !== undefined && !['flush', 'ieee', 'mixed'].includes(r.denormals))) {
     throw new Error(`${path}: not a run's test result; ${remedy}`);
   }
   const run = withNaN(r as RunResult);

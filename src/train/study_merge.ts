@@ -18,7 +18,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Arm, RatioPlan, RunResult, StudyOptions, StudyResults } from './label_efficiency.js';
 import { aggregate, ARMS } from './label_efficiency.js';
-import { badRecordedOptions, LEGACY_DEFAULTS, runsPretrained, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
+import { showDenormals, studyDenormals } from './denormals.js';
+import { badWeightsRecord, LEGACY_DEFAULTS, runsPretrained, readJson, sameWeights, showOption, showWeights, withNaN, writeStudyResults } from './study_io.js';
 import { checkOutFolder } from './run_state.js';
 
 /** One study to merge: where its results.json is, and what it holds. */
@@ -28,7 +29,7 @@ export interface StudyInput {
 }
 
 /** Options that define how every run trained: they must agree between merged studies. */
-const RECIPE: readonly (keyof StudyOptions)[] = ['task', 'model', 'head', 'segChannels', 'imgSize', 'batchSize', 'budget', 'augment', 'classWeights', 'denormals'];
+const RECIPE: readonly (keyof StudyOptions)[] = ['task', 'model', 'head', 'segChannels', 'imgSize', 'batchSize', 'budget', 'augment', 'classWeights'];
 
 /** Options of one arm's runs: compared only between studies that both ran that arm (the other arm's defaults differ). */
 const ARM_RECIPE: Readonly<Record<Arm, readonly (keyof StudyOptions)[]>> = { pretrained: ['lrPretrained', 'layerDecayPretrained'], scratch: ['lrScratch'] };
@@ -43,7 +44,7 @@ export async function readStudyResults(path: string): Promise<StudyInput> {
       : !Array.isArray((r as StudyResults).runs) ? 'no runs'
         : typeof (r as StudyResults).budget !== 'object' || !Array.isArray((r as StudyResults).budget?.ratios) ? 'no budget plan'
           : (r as StudyResults).runs.find((x) => typeof x?.name !== 'string' || typeof x.metrics !== 'object' || x.metrics === null) ? 'a run without name or metrics'
-            : badRecordedOptions(o as unknown as Record<string, unknown>);
+            : badWeightsRecord(o as unknown as Record<string, unknown>);
   if (bad !== null) throw new Error(`${file}: not a label-efficiency study's results (${bad})`);
   const results = r as StudyResults;
   // Studies recorded before an option had its key ran with its legacy value (as a re-run of that study assumes).
@@ -111,6 +112,10 @@ export async function mergeStudies(inputs: readonly StudyInput[], log: (line: st
         throw new Error(`${path}: ${r.budget.steps} steps per run, but ${first.path} ${first.results.budget.steps} (another training split?); only studies of the same recipe merge`);
       }
       if (o.data !== first.results.options.data) log(`note: data paths differ (${first.results.options.data} in ${first.path}, ${o.data} in ${path}); the training splits agree in size`);
+      const [was, now] = [studyDenormals(first.results.runs), studyDenormals(r.runs)];
+      if (was !== undefined && now !== undefined && was !== now) {
+        log(`note: ${first.path} computed with ${showDenormals(was)}, ${path} with ${showDenormals(now)} (not bit-identical arithmetic; each run records its mode)`);
+      }
     }
     for (const arm of o.arms) {
       const ref = armSource.get(arm);

@@ -18,7 +18,7 @@ export function fakeStudy(dice: DiceTable, over: Partial<StudyOptions> = {}, com
   const ratios = [...new Set(runs.map((r) => r.ratio))].sort((a, b) => a - b);
   const options: StudyOptions = {
     task: 'seg', data: '/data/hc18-mini', weights: '/w/encoder.safetensors', model: 'vit-t', head: 'upernet', imgSize: 32, batchSize: 8,
-    budget: { unit: 'epochs', value: 1 }, lrPretrained: 3.2e-3, lrScratch: 1.28e-2, layerDecayPretrained: 0.65, ratios, seeds: [42, 43, 44], arms: ['pretrained', 'scratch'], denormals: 'ieee', ...over,
+    budget: { unit: 'epochs', value: 1 }, lrPretrained: 3.2e-3, lrScratch: 1.28e-2, layerDecayPretrained: 0.65, ratios, seeds: [42, 43, 44], arms: ['pretrained', 'scratch'], ...over,
   };
   const budget = {
     steps: 5, warmupSteps: 0,
