@@ -18,7 +18,8 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
   --weights defaults to 'bundled' (our pretrained ViT-T, weights/README.md) for vit-t; other models need a checkpoint or none.
-  --lr / --layer-decay defaults: 1.28e-2 (seg) and no layer decay with bundled or none; cls 2e-2 (bundled) / 6.4e-2 (none) (measured best here);
+  --lr / --layer-decay defaults (measured best here): seg 1.28e-2 and no layer decay with bundled or none; cls 2e-2 and
+    layer decay 0.75 (bundled), 6.4e-2 and none (none);
     with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65.
     The bundled backbone is known by content too: its file's path, or a copy of it, gets the bundled defaults, and so
     does any encoder usfm pretrain wrote (.safetensors with its training record).

@@ -35,7 +35,7 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'bundled' })), [1.28e-2, 1, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 6.4e-2]);
-    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'bundled' })), [2e-2, 1, 6.4e-2]);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'bundled' })), [2e-2, 0.75, 6.4e-2]);
     // The bundled file by path, or a copy of it, is known by content; a same-sized file with other bytes is not, but
     // it still carries the bundled file's pretraining record, and any encoder usfm pretrain wrote gets the same recipe
     // (a checkpoint without that record gets the official one: weights.test.ts).
@@ -46,9 +46,9 @@ describe('usfm label-efficiency arguments', () => {
     const bytes = readFileSync(BUNDLED_PATH);
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(other, bytes);
-    for (const w of [BUNDLED_PATH, copy]) assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: w })), [2e-2, 1, 6.4e-2], w);
+    for (const w of [BUNDLED_PATH, copy]) assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: w })), [2e-2, 0.75, 6.4e-2], w);
     assert.equal(isBundledWeights(other), false);
-    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: other })), [2e-2, 1, 6.4e-2]);
+    assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: other })), [2e-2, 0.75, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'w.pth', 'lr-pretrained': '0.01', 'layer-decay-pretrained': '0.8' })), [0.01, 0.8, 1.28e-2]);
     assert.equal(studyOptions({ ...seg, weights: 'bundled', 'seg-channels': '64' }).segChannels, 64);
     assert.equal(studyOptions({ ...seg, weights: 'bundled' }).segChannels, undefined);

@@ -29,7 +29,7 @@ export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data 
   a ratio with b batches per epoch trains ceil(budget / b) epochs. Seeds are --seed, --seed+1, … (--seeds of them).
   Each arm gets finetune's recipe for its backbone (--lr-* are base rates at batch 512, scaled by batch/512):
   scratch lr ${scratch.seg.lr} (seg) / ${scratch.cls.lr} (cls), no layer decay; pretrained with bundled (or its file, or any encoder usfm pretrain wrote) ${bundled.seg.lr} / ${bundled.cls.lr},
-  layer decay ${bundled.seg.layerDecay} (measured best for our small ViT-T); with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
+  layer decay ${bundled.seg.layerDecay} / ${bundled.cls.layerDecay} (measured best for our small ViT-T); with any other checkpoint the official ${official.seg.lr} / ${official.cls.lr} and layer decay ${official.seg.layerDecay}.
   --class-weights balanced (cls): each run weights its loss by the inverse class frequency of its own subset.
   Writes DIR/runs/ARM-rRATIO-sSEED/ (best.safetensors, metrics.jsonl, test.json; the resume state and last.safetensors
   are dropped once a run is scored), DIR/results.json (every run with its test metrics and the validation scores that

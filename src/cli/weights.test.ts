@@ -17,7 +17,7 @@ describe('recipeDefaults', () => {
     assert.deepEqual(recipeDefaults('none', 'seg'), { lr: 1.28e-2, layerDecay: 1 });
     assert.deepEqual(recipeDefaults('none', 'cls'), { lr: 6.4e-2, layerDecay: 1 });
     assert.deepEqual(recipeDefaults('bundled', 'seg'), { lr: 1.28e-2, layerDecay: 1 });
-    assert.deepEqual(recipeDefaults('bundled', 'cls'), { lr: 2e-2, layerDecay: 1 });
+    assert.deepEqual(recipeDefaults('bundled', 'cls'), { lr: 2e-2, layerDecay: 0.75 });
   });
 
   it('gives an encoder usfm pretrain wrote the bundled recipe, and any other checkpoint the official one', async () => {

@@ -38,6 +38,6 @@ describe('denormal modes', () => {
     assert.equal(studyDenormals([{ denormals: 'flush' }, { denormals: 'flush' }]), 'flush');
     assert.equal(studyDenormals([{}, { denormals: 'ieee' }]), 'ieee');
     assert.equal(studyDenormals([{ denormals: 'flush' }, {}]), 'mixed');
-    assert.equal(showDenormals('mixed'), 'denormals flushed in some epochs and IEEE in others');
+    assert.equal(showDenormals('mixed'), 'denormals flushed in some runs or epochs and IEEE in others');
   });
 });

@@ -24,7 +24,7 @@ export const studyDenormals = (runs: readonly Pick<RunResult, 'denormals'>[]): R
 
 /** A denormal mode in words. */
 export const showDenormals = (m: RunDenormals): string =>
-  (m === 'flush' ? 'denormals flushed to zero' : m === 'ieee' ? 'IEEE denormals' : 'denormals flushed in some epochs and IEEE in others');
+  (m === 'flush' ? 'denormals flushed to zero' : m === 'ieee' ? 'IEEE denormals' : 'denormals flushed in some runs or epochs and IEEE in others');
 
 /**
  * How a finetune run folder's epochs computed denormal floats, from its metrics.jsonl (a line without the field is
