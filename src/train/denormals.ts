@@ -3,10 +3,9 @@
  * says 'flush' or 'ieee' (the process's mode, `denormalMode()`), a run joins its epochs and a study its runs.
  * Recorded, not required to agree: the arithmetic differs below the noise of training, as another CPU's would.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DenormalMode } from '../runtime/types.js';
 import type { RunResult } from './label_efficiency.js';
+import { runLog } from './study_io.js';
 
 /** How a run's epochs computed denormal floats: all in one mode, or 'mixed' (a run or study continued in the other). */
 export type RunDenormals = DenormalMode | 'mixed';
@@ -31,18 +30,13 @@ export const showDenormals = (m: RunDenormals): string =>
  * from before it was recorded: IEEE). Undefined when there is no readable log.
  */
 export function loggedDenormals(runDir: string): RunDenormals | undefined {
-  const log = join(runDir, 'metrics.jsonl');
-  if (!existsSync(log)) return undefined;
-  try {
-    let mode: RunDenormals | undefined;
-    for (const line of readFileSync(log, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const d = (JSON.parse(line) as { denormals?: unknown }).denormals ?? 'ieee';
-      if (d !== 'flush' && d !== 'ieee') return undefined;
-      mode = mode === undefined ? d : joinDenormals(mode, d);
-    }
-    return mode;
-  } catch {
-    return undefined; // a damaged log: the run records no mode rather than a guess (so does a foreign value above)
+  const rows = runLog(runDir);
+  let mode: RunDenormals | undefined;
+  for (const row of rows ?? []) {
+    const d = row.denormals ?? 'ieee';
+    // A foreign value: the run records no mode rather than a guess (so does a damaged log).
+    if (d !== 'flush' && d !== 'ieee') return undefined;
+    mode = mode === undefined ? d : joinDenormals(mode, d);
   }
+  return mode;
 }

@@ -171,22 +171,28 @@ export function withNaN(r: RunResult): RunResult {
  */
 export function scoredValidation(runDir: string): ValidationRecord | undefined {
   const scored = findRunCheckpoint(runDir);
-  const log = join(runDir, 'metrics.jsonl');
-  if (scored === undefined || !existsSync(log)) return undefined;
+  const rows = runLog(runDir);
+  if (scored === undefined || rows === undefined) return undefined;
   try {
     const epoch = Number(readSafetensorsMetadataSync(scored)['usfm.epoch']);
     if (!Number.isInteger(epoch)) return undefined;
-    for (const line of readFileSync(log, 'utf8').split('\n').reverse()) {
-      if (!line.trim()) continue;
-      const row = JSON.parse(line) as { epoch?: unknown; val?: unknown };
-      if (row.epoch === epoch && typeof row.val === 'object' && row.val !== null) {
-        return { epoch, metrics: nanFor(row.val as Record<string, number>) };
-      }
-    }
+    const row = [...rows].reverse().find((r) => r.epoch === epoch && typeof r.val === 'object' && r.val !== null);
+    return row ? { epoch, metrics: nanFor(row.val as Record<string, number>) } : undefined;
   } catch {
-    return undefined; // a damaged log or checkpoint: the test metrics stand on their own
+    return undefined; // a damaged checkpoint: the test metrics stand on their own
   }
-  return undefined;
+}
+
+/** The epoch lines of a run folder's metrics.jsonl; undefined without a log, or with a damaged one (never part of it). */
+export function runLog(runDir: string): Readonly<Record<string, unknown>>[] | undefined {
+  const log = join(runDir, 'metrics.jsonl');
+  if (!existsSync(log)) return undefined;
+  try {
+    const rows = readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+    return rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r)) ? rows as Record<string, unknown>[] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** OUT/results.json (undefined metrics, NaN, as null). */
