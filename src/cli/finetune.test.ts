@@ -57,6 +57,14 @@ test('finetune --task cls writes last/best checkpoints and one metrics line per 
   assert.deepEqual(ev.classes, ['bright', 'dark']);
   const bestVal = lines.find((l) => (l as { best?: boolean }).best)!.val.balancedAccuracy;
   assert.ok(Math.abs(ev.balancedAccuracy - bestVal) < 1e-9, `eval ${ev.balancedAccuracy} vs best validation ${bestVal}`);
+  // Flip TTA: the same images, recorded in the output; an unknown kind is a usage error.
+  let ttaOut = '';
+  assert.equal(await main(['eval', '--run', out, '--data', data, '--split', 'val', '--tta', 'hflip', '--json'], { out: (t) => { ttaOut += t; }, err: () => undefined }), 0);
+  const tta = JSON.parse(ttaOut) as { n: number; tta: string; balancedAccuracy: number };
+  assert.deepEqual([tta.n, tta.tta, JSON.parse(evalOut).tta], [8, 'hflip', 'none']);
+  let ttaErr = '';
+  assert.equal(await main(['eval', '--run', out, '--data', data, '--tta', 'vflip'], { out: () => undefined, err: (t) => { ttaErr += t; } }), 2);
+  assert.equal(ttaErr, "usfm: --tta must be none or hflip, got 'vflip'\n");
   let evalErr = '';
   assert.notEqual(await main(['eval', '--weights', join(tmp, 'nope.safetensors'), '--data', data], { out: () => undefined, err: (t) => { evalErr += t; } }), 0);
   assert.match(evalErr, /nope\.safetensors: /);

@@ -11,7 +11,8 @@ import { ellipseCircumference } from '../metrics/hc.js';
 import type { PixelInfo } from '../data/datasets/pixel_sizes.js';
 import { maskSpacing } from '../data/datasets/pixel_sizes.js';
 import { VarBuilder } from '../nn/var_builder.js';
-import { softmax } from '../ops/index.js';
+import { add, gather, mul, softmax } from '../ops/index.js';
+import { constant } from '../core/tensor.js';
 import { CompiledFn } from '../runtime/compiled.js';
 import { nodeBackend } from '../runtime/node.js';
 import { usfmClassifier } from '../models/usfm/classifier.js';
@@ -54,12 +55,33 @@ export function taskForward(t: TaskSpec, cfg: UsfmConfig, vb: VarBuilder, x: Ten
   return usfmUperNet(vb, x, cfg, { classes: t.classes, channels: t.segChannels }, { dropPath });
 }
 
-/** Class probabilities (cls: [B, C]; seg: [B, C, H, W]) in evaluation mode, symbolic batch. */
-export function evalFunction(t: TaskSpec, cfg: UsfmConfig): CompiledFn {
+/** Test-time augmentation of an evaluation: none, or the mean of the image's and its mirror image's probabilities. */
+export type Tta = 'none' | 'hflip';
+
+/** Mirror a [B, C, H, W] tensor left–right (a gather along W with a constant reversed index). */
+export function flipW(x: Tensor): Tensor {
+  const w = x.shape[3];
+  if (typeof w !== 'number') throw new Error('flipW needs a static width');
+  return gather(x, constant({ dtype: 'int64', shape: [w], data: BigInt64Array.from({ length: w }, (_, i) => BigInt(w - 1 - i)) }), 3);
+}
+
+/**
+ * Class probabilities (cls: [B, C]; seg: [B, C, H, W]) in evaluation mode, symbolic batch. With `tta: 'hflip'` the
+ * graph runs the model on the image and on its mirror image and averages the two (a segmentation's mirrored
+ * probabilities mirrored back first): training augments with horizontal flips, so both views are in distribution.
+ */
+export function evalFunction(t: TaskSpec, cfg: UsfmConfig, opts: { readonly tta?: Tta } = {}): CompiledFn {
   return new CompiledFn(nodeBackend, (ins) => {
-    const out = taskForward(t, cfg, VarBuilder.bind(ins), ins.pixel_values!);
-    // ATM scores are already class-probability × mask-probability products in [0, 1].
-    return { probs: out.atm ? out.logits : softmax(out.logits, 1) };
+    const vb = VarBuilder.bind(ins);
+    const probs = (x: Tensor): Tensor => {
+      const out = taskForward(t, cfg, vb, x);
+      // ATM scores are already class-probability × mask-probability products in [0, 1].
+      return out.atm ? out.logits : softmax(out.logits, 1);
+    };
+    const x = ins.pixel_values!;
+    if ((opts.tta ?? 'none') === 'none') return { probs: probs(x) };
+    const mirrored = probs(flipW(x));
+    return { probs: mul(add(probs(x), t.task === 'seg' ? flipW(mirrored) : mirrored), 0.5) };
   }, {
     dynamic: { pixel_values: { 0: 'B' } },
   });
