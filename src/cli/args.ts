@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { ModelName } from '../models/usfm/config.js';
 import { isModelName } from '../models/usfm/config.js';
 import { parseAugment } from '../data/loader/augment_spec.js';
+import type { Tta } from '../train/evaluate.js';
 import { UsageError } from './errors.js';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
@@ -63,4 +64,11 @@ export function augmentArg(v: unknown): string {
     throw new UsageError((e as Error).message);
   }
   return String(v);
+}
+
+/** --tta: test-time augmentation of eval and predict (default none). */
+export function ttaArg(v: unknown): Tta {
+  const t = str(v, 'tta', 'none');
+  if (t !== 'none' && t !== 'hflip') throw new UsageError(`--tta must be none or hflip, got '${t}'`);
+  return t;
 }

@@ -11,7 +11,7 @@ import { summarise } from '../metrics/seg.js';
 import { PIXEL_TABLE, readPixelTable } from '../data/datasets/pixel_sizes.js';
 import { evalFunction, evaluate, mmSummary } from '../train/evaluate.js';
 import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
-import { int, parse, str } from './args.js';
+import { int, parse, str, ttaArg } from './args.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -33,8 +33,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<void
   if ((values.run === undefined) === (values.weights === undefined)) throw new UsageError('give exactly one of --run RUN_DIR or --weights CKPT');
   const split = str(values.split, 'split', 'test');
   if (split !== 'train' && split !== 'val' && split !== 'test') throw new UsageError(`--split must be train, val or test, got '${split}'`);
-  const tta = str(values.tta, 'tta', 'none');
-  if (tta !== 'none' && tta !== 'hflip') throw new UsageError(`--tta must be none or hflip, got '${tta}'`);
+  const tta = ttaArg(values.tta);
   const ck = await readTaskCheckpoint(values.run !== undefined ? runCheckpoint(String(values.run)) : String(values.weights));
   const { task, cfg, path: weights } = ck;
   const data = str(values.data, 'data');

@@ -65,6 +65,29 @@ describe('usfm demo and usfm predict', () => {
     assert.ok(json.predictions.some((p) => p.ellipse), 'at least one mask has a fitted ellipse');
   });
 
+  it('predict --tta hflip: the mask of a mirrored image is the mirrored mask (without TTA this model is not)', async () => {
+    const dir = join(tmp, 'mirror-in');
+    mkdirSync(dir);
+    copyFileSync(join(DEMO_DATA, 'test_set', 'image', '008_HC.png'), join(dir, 'a.png'));
+    await sharp(join(DEMO_DATA, 'test_set', 'image', '008_HC.png')).flop().toFile(join(dir, 'b.png'));
+    /** Pixels where b's mask differs from a's mask mirrored, and the recorded TTA. */
+    const mismatch = async (tta: string): Promise<[number, string]> => {
+      const out = join(tmp, `pred-mirror-${tta}`);
+      const r = await cli(['predict', '--run', join(demoOut, 'run'), '--out', out, '--tta', tta, dir]);
+      assert.equal(r.code, 0, r.err);
+      const [a, b] = [await decodeImage(join(out, 'a_mask.png')), await decodeImage(join(out, 'b_mask.png'))];
+      let n = 0;
+      for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) if (a.data[y * a.width + x] !== b.data[y * a.width + a.width - 1 - x]) n++;
+      return [n, (JSON.parse(readFileSync(join(out, 'predictions.json'), 'utf8')) as { tta: string }).tta];
+    };
+    const [plain, plainTta] = await mismatch('none');
+    const [tta, ttaTta] = await mismatch('hflip');
+    assert.deepEqual([plainTta, ttaTta], ['none', 'hflip']);
+    assert.ok(plain > 1000, `the plain model disagrees with itself on the mirror image in ${plain} pixels`);
+    // Exact up to resampling's float asymmetry at a few boundary pixels.
+    assert.ok(tta <= 20, `${tta} pixels differ with --tta hflip`);
+  });
+
   it('predicts every frame of a multi-frame DICOM (or the one --frames picks)', async () => {
     const [rows, columns, frames] = [40, 48, 3];
     const px = new Uint8Array(rows * columns * frames).map((_, i) => (i * 7 + Math.floor(i / (rows * columns)) * 50) % 256);

@@ -9,15 +9,16 @@ import type { Prediction } from '../predict/predictor.js';
 import { Predictor } from '../predict/predictor.js';
 import { maskRaster, overlay } from '../predict/render.js';
 import { readTaskCheckpoint, runCheckpoint } from '../train/task_checkpoint.js';
-import { int, parse, str } from './args.js';
+import { int, parse, str, ttaArg } from './args.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
-export const predictHelp = `usfm predict --weights CKPT|--run RUN_DIR --out DIR [--frames all|N] [--batch-size 8] [--pixel-size MM] INPUT...
+export const predictHelp = `usfm predict --weights CKPT|--run RUN_DIR --out DIR [--frames all|N] [--batch-size 8] [--pixel-size MM] [--tta none|hflip] INPUT...
   INPUT: images (PNG/JPEG/TIFF/WebP/BMP), DICOM files (every frame of a cine, or --frames N, 0-based) or folders of them.
   Segmentation: DIR/NAME_mask.png (0/255 for binary models, class index otherwise) and DIR/NAME_overlay.png
   at the input's own size; classification: class probabilities. Both: DIR/predictions.json (binary masks also get
-  the fitted ellipse and its perimeter, in mm with --pixel-size).`;
+  the fitted ellipse and its perimeter, in mm with --pixel-size). --tta hflip: the mean of each image's and its
+  mirror image's probabilities (as usfm eval --tta), at twice the compute.`;
 
 const INPUT_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.gif', '.bmp', '.dcm', '.dicom']);
 
@@ -60,7 +61,7 @@ function parseFrames(v: unknown): 'all' | number {
 export async function predict(argv: readonly string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
     weights: { type: 'string' }, run: { type: 'string' }, out: { type: 'string' }, frames: { type: 'string' },
-    'batch-size': { type: 'string' }, 'pixel-size': { type: 'string' },
+    'batch-size': { type: 'string' }, 'pixel-size': { type: 'string' }, tta: { type: 'string' },
   });
   if ((values.run === undefined) === (values.weights === undefined)) throw new UsageError('give exactly one of --weights CKPT or --run RUN_DIR');
   if (!positionals.length) throw new UsageError(`no inputs; usage: ${predictHelp.split('\n')[0]}`);
@@ -69,6 +70,7 @@ export async function predict(argv: readonly string[], io: Io): Promise<void> {
   const pixelSize = values['pixel-size'] === undefined ? undefined : Number(values['pixel-size']);
   if (pixelSize !== undefined && !(pixelSize > 0 && Number.isFinite(pixelSize))) throw new UsageError(`--pixel-size must be a positive number (mm per pixel), got '${String(values['pixel-size'])}'`);
   const batchSize = int(values['batch-size'], 'batch-size', 8);
+  const tta = ttaArg(values.tta);
   const ck = await readTaskCheckpoint(values.run !== undefined ? runCheckpoint(String(values.run)) : String(values.weights));
 
   // Decode everything first: a bad input fails the command before any output is written.
@@ -91,7 +93,7 @@ export async function predict(argv: readonly string[], io: Io): Promise<void> {
     });
   }
   await mkdir(out, { recursive: true });
-  const predictor = new Predictor(ck, batchSize);
+  const predictor = new Predictor(ck, batchSize, tta);
   const names = ck.task.classNames ?? Array.from({ length: ck.task.classes }, (_, i) => (ck.task.task === 'seg' && i === 0 ? 'background' : String(i)));
   const records: Record<string, unknown>[] = [];
   try {
@@ -103,7 +105,7 @@ export async function predict(argv: readonly string[], io: Io): Promise<void> {
   } finally {
     await predictor.release();
   }
-  const json = { weights: ck.path, task: ck.task.task, classes: names, imgSize: ck.task.imgSize, pixelSizeMm: pixelSize ?? null, predictions: records };
+  const json = { weights: ck.path, task: ck.task.task, classes: names, imgSize: ck.task.imgSize, tta, pixelSizeMm: pixelSize ?? null, predictions: records };
   await writeFileAtomic(join(out, 'predictions.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
   io.out(`${all.length} prediction${all.length === 1 ? '' : 's'} from ${inputs.length} input${inputs.length === 1 ? '' : 's'} → ${out}\n`);
 }

@@ -4,6 +4,7 @@ import { imageToTensor, stackBatch } from '../data/preprocess.js';
 import type { EllipseFit } from '../metrics/hc.js';
 import { fitEllipse, ramanujanPerimeter } from '../metrics/hc.js';
 import type { CompiledFn } from '../runtime/compiled.js';
+import type { Tta } from '../train/evaluate.js';
 import { evalFunction } from '../train/evaluate.js';
 import type { TaskCheckpoint } from '../train/task_checkpoint.js';
 import { argmaxLabels, resizeProbs } from './render.js';
@@ -38,8 +39,8 @@ export class Predictor {
   private readonly fn: CompiledFn;
   private readonly feeds: Record<string, HostTensor>;
 
-  constructor(readonly ck: TaskCheckpoint, private readonly batchSize = 8) {
-    this.fn = evalFunction(ck.task, ck.cfg);
+  constructor(readonly ck: TaskCheckpoint, private readonly batchSize = 8, tta: Tta = 'none') {
+    this.fn = evalFunction(ck.task, ck.cfg, { tta });
     this.feeds = Object.fromEntries(ck.tensors);
   }
 
