@@ -6,7 +6,7 @@ import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights bundled|CKPT|none] [--model vit-t|vit-s|vit-b] --out RUN_DIR   |   usfm finetune --resume RUN_DIR
-    [--img-size 224] [--epochs 30] [--batch-size 8] [--accum-steps 1] [--lr L] [--label-ratio 1] [--seed 42]
+    [--img-size 224] [--epochs E] [--batch-size 8] [--accum-steps 1] [--lr L] [--label-ratio 1] [--seed 42]
     [--layer-decay D] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
     [--head upernet|atm] [--classes 2] [--seg-channels C] [--augment LIST] [--class-weights none|balanced] [--loader-workers N]
   Fine-tune on the official folder layouts (cls: ROOT/{train,val,test}/CLASS/*, seg: ROOT/{training_set,val_set,test_set}/{image,mask}/*).
@@ -18,9 +18,10 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
   --weights defaults to 'bundled' (our pretrained ViT-T, weights/README.md) for vit-t; other models need a checkpoint or none.
-  --lr / --layer-decay defaults (measured best here): seg 1.28e-2 and no layer decay with bundled or none; cls 2e-2 and
-    layer decay 0.75 (bundled), 6.4e-2 and none (none);
-    with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65.
+  --lr / --layer-decay / --epochs defaults (measured best here): seg 1.28e-2, no layer decay, 30 epochs with bundled or
+    none; cls 2e-2, layer decay 0.75, 60 epochs (bundled), 6.4e-2, none, 30 epochs (none);
+    with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65,
+    60 (cls) / 30 (seg) epochs.
     The bundled backbone is known by content too: its file's path, or a copy of it, gets the bundled defaults, and so
     does any encoder usfm pretrain wrote (.safetensors with its training record).
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
@@ -51,7 +52,7 @@ export async function finetune(argv: readonly string[], io: Io): Promise<void> {
   const recipe = recipeDefaults(weights, task);
   const size = parseSize(values['img-size']) ?? [224, 224];
   if (size[0] !== size[1]) throw new UsageError('--img-size must be square for fine-tuning');
-  const epochs = int(values.epochs, 'epochs', 30);
+  const epochs = int(values.epochs, 'epochs', recipe.epochs);
   const head = str(values.head, 'head', 'upernet');
   if (head !== 'upernet' && head !== 'atm') throw new UsageError(`--head must be upernet or atm, got '${head}'`);
   if (task === 'cls' && values.head !== undefined) throw new UsageError('--head is for --task seg');

@@ -36,6 +36,12 @@ describe('usfm label-efficiency arguments', () => {
     assert.deepEqual(pick(studyOptions({ ...seg, weights: 'USFM_latest.pth' })), [3.2e-3, 0.65, 1.28e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'w.pth' })), [1.25e-3, 0.65, 6.4e-2]);
     assert.deepEqual(pick(studyOptions({ task: 'cls', data: 'd', weights: 'bundled' })), [2e-2, 0.75, 6.4e-2]);
+    // One default budget per task, whatever the weights or arms, so studies of other weights or arms merge.
+    const epochs = (o: ReturnType<typeof studyOptions>): string => `${o.budget.value} ${o.budget.unit}`;
+    assert.equal(epochs(studyOptions({ ...seg, weights: 'bundled' })), '30 epochs');
+    for (const w of ['bundled', 'w.pth']) assert.equal(epochs(studyOptions({ task: 'cls', data: 'd', weights: w })), '60 epochs', w);
+    assert.equal(epochs(studyOptions({ task: 'cls', data: 'd', arms: 'scratch' })), '60 epochs');
+    assert.equal(epochs(studyOptions({ task: 'cls', data: 'd', weights: 'bundled', epochs: '30' })), '30 epochs');
     // The bundled file by path, or a copy of it, is known by content; a same-sized file with other bytes is not, but
     // it still carries the bundled file's pretraining record, and any encoder usfm pretrain wrote gets the same recipe
     // (a checkpoint without that record gets the official one: weights.test.ts).

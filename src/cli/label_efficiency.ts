@@ -18,14 +18,15 @@ const bundled = { seg: recipeDefaults('bundled', 'seg'), cls: recipeDefaults('bu
 const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDefaults('USFM_latest.pth', 'cls') };
 
 export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
-    [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs 30 | --steps N]
+    [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs E | --steps N]
     [--img-size 224] [--batch-size 8] [--model vit-t|vit-s|vit-b] [--head upernet|atm] [--seg-channels C]
     [--lr-pretrained L] [--layer-decay-pretrained D] [--lr-scratch L] [--augment LIST] [--class-weights none|balanced]
   Does pretraining buy label efficiency? For each seed × label ratio × arm (pretrained = the --weights backbone;
   scratch = random init) fine-tunes on the seeded, nested subset (class-stratified for cls),
   then scores the run's best checkpoint on the test split (seg: Dice, IoU, HD95, + HD95 mm and head-circumference
   error with HC18's table; cls: balanced accuracy, accuracy, macro-F1, AUC).
-  Same budget: every run takes the same number of optimizer steps, --epochs over the full training set (or --steps);
+  Same budget: every run takes the same number of optimizer steps, --epochs over the full training set (or --steps;
+  default finetune's epochs for the bundled backbone: ${bundled.seg.epochs} for seg, ${bundled.cls.epochs} for cls, whatever the weights or arms);
   a ratio with b batches per epoch trains ceil(budget / b) epochs. Seeds are --seed, --seed+1, … (--seeds of them).
   Each arm gets finetune's recipe for its backbone (--lr-* are base rates at batch 512, scaled by batch/512):
   scratch lr ${scratch.seg.lr} (seg) / ${scratch.cls.lr} (cls), no layer decay; pretrained with bundled (or its file, or any encoder usfm pretrain wrote) ${bundled.seg.lr} / ${bundled.cls.lr},
@@ -87,7 +88,7 @@ export function studyOptions(values: Record<string, unknown>): StudyOptions {
   const pre = recipeDefaults(values.weights === undefined ? 'none' : String(values.weights), task);
   if (arms.includes('pretrained') && w === null) throw new UsageError('--weights CKPT is required for the pretrained arm (or run --arms scratch)');
   if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
-  const budget: Budget = values.steps !== undefined ? { unit: 'steps', value: int(values.steps, 'steps', 1) } : { unit: 'epochs', value: int(values.epochs, 'epochs', 30) };
+  const budget: Budget = values.steps !== undefined ? { unit: 'steps', value: int(values.steps, 'steps', 1) } : { unit: 'epochs', value: int(values.epochs, 'epochs', bundled[task].epochs) };
   const size = parseSize(values['img-size']) ?? [224, 224];
   if (size[0] !== size[1]) throw new UsageError('--img-size must be square for fine-tuning');
   if (task === 'cls' && values.head !== undefined) throw new UsageError('--head is for --task seg');

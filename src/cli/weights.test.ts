@@ -13,11 +13,11 @@ const { dir } = await scratch();
 const tensor = new Map([['w', { dtype: 'float32' as const, shape: [1], data: new Float32Array(1) }]]);
 
 describe('recipeDefaults', () => {
-  it('gives random init and the bundled backbone their measured rates, without layer decay', () => {
-    assert.deepEqual(recipeDefaults('none', 'seg'), { lr: 1.28e-2, layerDecay: 1 });
-    assert.deepEqual(recipeDefaults('none', 'cls'), { lr: 6.4e-2, layerDecay: 1 });
-    assert.deepEqual(recipeDefaults('bundled', 'seg'), { lr: 1.28e-2, layerDecay: 1 });
-    assert.deepEqual(recipeDefaults('bundled', 'cls'), { lr: 2e-2, layerDecay: 0.75 });
+  it('gives random init and the bundled backbone their measured rates, layer decay and epochs', () => {
+    assert.deepEqual(recipeDefaults('none', 'seg'), { lr: 1.28e-2, layerDecay: 1, epochs: 30 });
+    assert.deepEqual(recipeDefaults('none', 'cls'), { lr: 6.4e-2, layerDecay: 1, epochs: 30 });
+    assert.deepEqual(recipeDefaults('bundled', 'seg'), { lr: 1.28e-2, layerDecay: 1, epochs: 30 });
+    assert.deepEqual(recipeDefaults('bundled', 'cls'), { lr: 2e-2, layerDecay: 0.75, epochs: 60 });
   });
 
   it('gives an encoder usfm pretrain wrote the bundled recipe, and any other checkpoint the official one', async () => {
@@ -29,8 +29,8 @@ describe('recipeDefaults', () => {
     assert.equal(pretrainedHere(other), false);
     assert.deepEqual(recipeDefaults(ours, 'seg'), recipeDefaults('bundled', 'seg'));
     assert.deepEqual(recipeDefaults(ours, 'cls'), recipeDefaults('bundled', 'cls'));
-    assert.deepEqual(recipeDefaults(other, 'seg'), { lr: 3.2e-3, layerDecay: 0.65 });
-    assert.deepEqual(recipeDefaults(other, 'cls'), { lr: 1.25e-3, layerDecay: 0.65 });
+    assert.deepEqual(recipeDefaults(other, 'seg'), { lr: 3.2e-3, layerDecay: 0.65, epochs: 30 });
+    assert.deepEqual(recipeDefaults(other, 'cls'), { lr: 1.25e-3, layerDecay: 0.65, epochs: 60 });
     // Told by content, not by name: the same encoder under another name still gets our recipe.
     const renamed = join(dir, 'encoder-fp16.bin');
     await writeSafetensors(renamed, tensor, { [RECORD_KEY]: '{"objective":{}}' });
@@ -44,7 +44,7 @@ describe('recipeDefaults', () => {
     writeFileSync(pth, new Uint8Array([0x50, 0x4b, 3, 4, 20, 0, 0, 0, 8, 0])); // a zip's first bytes, as torch.save writes
     for (const f of [damaged, pth, join(dir, 'missing.safetensors')]) {
       assert.equal(pretrainedHere(f), false, f);
-      assert.deepEqual(recipeDefaults(f, 'seg'), { lr: 3.2e-3, layerDecay: 0.65 });
+      assert.deepEqual(recipeDefaults(f, 'seg'), { lr: 3.2e-3, layerDecay: 0.65, epochs: 30 });
     }
   });
 });
