@@ -43,7 +43,7 @@ export interface RecipeDefaults {
  * 20 % of HC18 (docs/pretraining), and users fine-tuning their own pretraining should not fall into it.
  * Epochs: 30, except classification from a pretrained backbone, 60. Layer decay slows the lower blocks, and with it
  * the longer schedule paid on BUSI in three of three seeds (val balanced accuracy 0.773 / 0.731 / 0.768 against
- * 0.698 / 0.723 / 0.689 at 30 epochs; test 0.680 ± 0.036 against 0.639 ± 0.030; docs/label-efficiency,
+ * 0.698 / 0.723 / 0.689 at 30 epochs; test 0.680 ± 0.037 against 0.639 ± 0.030; docs/label-efficiency,
  * busi-ld75-e60), while from random init 60 epochs scored no better than 30 (test 0.503 ± 0.014 against
  * 0.541 ± 0.067, same seeds; 90 epochs, seed 42: 0.553 against 0.618). Segmentation keeps 30: not measured longer
  * here (HC18 runs take 45 min at 30 epochs). The official recipe trains 200 / 400 epochs, on bigger machines.
