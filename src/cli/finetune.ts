@@ -5,6 +5,12 @@ import { bundledOr, defaultWeightsArg, recipeDefaults } from './weights.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
+const none = { seg: recipeDefaults('none', 'seg'), cls: recipeDefaults('none', 'cls') };
+const ours = { seg: recipeDefaults('bundled', 'seg'), cls: recipeDefaults('bundled', 'cls') };
+const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDefaults('USFM_latest.pth', 'cls') };
+/** A learning rate as the help writes it (1.28e-2). */
+const lr = (r: { readonly lr: number }): string => r.lr.toExponential();
+
 export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights bundled|CKPT|none] [--model vit-t|vit-s|vit-b] --out RUN_DIR   |   usfm finetune --resume RUN_DIR
     [--img-size 224] [--epochs E] [--batch-size 8] [--accum-steps 1] [--lr L] [--label-ratio 1] [--seed 42]
     [--layer-decay D] [--weight-decay 0.05] [--warmup-epochs 2] [--clip 5] [--drop-path 0.1] [--val-every 1]
@@ -18,10 +24,10 @@ export const finetuneHelp = `usfm finetune --task cls|seg --data ROOT [--weights
   --augment: 'none' or a list of hflip[=p], vflip[=p], rot90[=p], crop[=min area], jitter[=strength];
     default seg 'hflip,vflip,rot90' (official), cls 'hflip' (the official cls pipeline has none).
   --weights defaults to 'bundled' (our pretrained ViT-T, weights/README.md) for vit-t; other models need a checkpoint or none.
-  --lr / --layer-decay / --epochs defaults (measured best here): seg 1.28e-2, no layer decay, 30 epochs with bundled or
-    none; cls 2e-2, layer decay 0.75, 60 epochs (bundled), 6.4e-2, none, 30 epochs (none);
-    with another checkpoint (e.g. the official USFM_latest.pth) the official 1.25e-3 (cls) / 3.2e-3 (seg) and 0.65,
-    60 (cls) / 30 (seg) epochs.
+  --lr / --layer-decay / --epochs defaults (measured best here): seg ${lr(ours.seg)}, no layer decay, ${ours.seg.epochs} epochs with bundled or
+    none; cls ${lr(ours.cls)}, layer decay ${ours.cls.layerDecay}, ${ours.cls.epochs} epochs (bundled), ${lr(none.cls)}, none, ${none.cls.epochs} epochs (none);
+    with another checkpoint (e.g. the official USFM_latest.pth) the official ${lr(official.cls)} (cls) / ${lr(official.seg)} (seg) and ${official.seg.layerDecay},
+    ${official.cls.epochs} (cls) / ${official.seg.epochs} (seg) epochs.
     The bundled backbone is known by content too: its file's path, or a copy of it, gets the bundled defaults, and so
     does any encoder usfm pretrain wrote (.safetensors with its training record).
   --lr is the base rate at batch 512 (scaled by batch·accum-steps/512 as the official recipe); --accum-steps K
