@@ -1,13 +1,11 @@
 import { readRunOptions, finetune as run } from '../train/finetune.js';
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { progressLog } from './progress.js';
-import { bundledOr, defaultWeightsArg, recipeDefaults } from './weights.js';
+import { RECIPES, bundledOr, defaultWeightsArg, recipeDefaults } from './weights.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
-const none = { seg: recipeDefaults('none', 'seg'), cls: recipeDefaults('none', 'cls') };
-const ours = { seg: recipeDefaults('bundled', 'seg'), cls: recipeDefaults('bundled', 'cls') };
-const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDefaults('USFM_latest.pth', 'cls') };
+const { none, ours, official } = RECIPES;
 /** A learning rate as the help writes it (1.28e-2). */
 const lr = (r: { readonly lr: number }): string => r.lr.toExponential();
 

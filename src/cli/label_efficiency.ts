@@ -10,12 +10,10 @@ import { mergeStudyFolders } from '../train/study_merge.js';
 import { augmentArg, imgSize as parseSize, int, modelName, num, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { progressLog } from './progress.js';
-import { bundledOr, recipeDefaults } from './weights.js';
+import { RECIPES, bundledOr, recipeDefaults } from './weights.js';
 import type { Io } from './io.js';
 
-const scratch = { seg: recipeDefaults('none', 'seg'), cls: recipeDefaults('none', 'cls') };
-const bundled = { seg: recipeDefaults('bundled', 'seg'), cls: recipeDefaults('bundled', 'cls') };
-const official = { seg: recipeDefaults('USFM_latest.pth', 'seg'), cls: recipeDefaults('USFM_latest.pth', 'cls') };
+const { none: scratch, ours: bundled, official } = RECIPES;
 
 export const labelEfficiencyHelp = `usfm label-efficiency --task seg|cls --data ROOT --weights CKPT|bundled --out DIR
     [--ratios 0.1,0.2,0.5,1] [--seeds 3] [--seed 42] [--arms pretrained,scratch] [--epochs E | --steps N]

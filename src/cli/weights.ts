@@ -49,11 +49,24 @@ export interface RecipeDefaults {
  * here (HC18 runs take 45 min at 30 epochs). The official recipe trains 200 / 400 epochs, on bigger machines.
  */
 export function recipeDefaults(weightsArg: string, task: 'cls' | 'seg'): RecipeDefaults {
-  if (weightsArg === 'none') return { lr: task === 'cls' ? 6.4e-2 : 1.28e-2, layerDecay: 1, epochs: 30 };
-  if (weightsArg === BUNDLED_NAME || pretrainedHere(weightsArg) || isBundledWeights(weightsArg)) {
-    return task === 'cls' ? { lr: 2e-2, layerDecay: 0.75, epochs: 60 } : { lr: 1.28e-2, layerDecay: 1, epochs: 30 };
-  }
-  return { lr: task === 'cls' ? 1.25e-3 : 3.2e-3, layerDecay: 0.65, epochs: task === 'cls' ? 60 : 30 };
+  return RECIPES[backboneSource(weightsArg)][task];
+}
+
+/** Where a backbone comes from, as far as the fine-tuning recipe is concerned (see recipeDefaults). */
+export type BackboneSource = 'none' | 'ours' | 'official';
+
+/** The recipes themselves, by source and task, for help texts that name them without a `--weights` to classify. */
+export const RECIPES: Readonly<Record<BackboneSource, Readonly<Record<'cls' | 'seg', RecipeDefaults>>>> = {
+  none: { seg: { lr: 1.28e-2, layerDecay: 1, epochs: 30 }, cls: { lr: 6.4e-2, layerDecay: 1, epochs: 30 } },
+  ours: { seg: { lr: 1.28e-2, layerDecay: 1, epochs: 30 }, cls: { lr: 2e-2, layerDecay: 0.75, epochs: 60 } },
+  official: { seg: { lr: 3.2e-3, layerDecay: 0.65, epochs: 30 }, cls: { lr: 1.25e-3, layerDecay: 0.65, epochs: 60 } },
+};
+
+/** `none`; the bundled backbone by name or content, or any encoder `usfm pretrain` wrote; else any other checkpoint. */
+function backboneSource(weightsArg: string): BackboneSource {
+  if (weightsArg === 'none') return 'none';
+  if (weightsArg === BUNDLED_NAME || pretrainedHere(weightsArg) || isBundledWeights(weightsArg)) return 'ours';
+  return 'official';
 }
 
 /**
